@@ -1,0 +1,10 @@
+# Script mode helper for bento_embed_sql: writes each file as a byte array.
+set(text "/* generated from apps/${APP}/sql by cmake/BentoEmbedRun.cmake; do not edit */\n")
+foreach(f ${FILES})
+  get_filename_component(base ${f} NAME_WE)
+  string(MAKE_C_IDENTIFIER "${APP}_sql_${base}" sym)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND text "extern const char ${sym}[];\nconst char ${sym}[] = {${bytes}0x00};\n")
+endforeach()
+file(WRITE ${OUT} "${text}")

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT
+ * bento.h - umbrella header: includes the public headers, nothing else. */
+#ifndef BENTO_BENTO_H
+#define BENTO_BENTO_H
+
+#include <bento/arena.h>
+#include <bento/err.h>
+#include <bento/log.h>
+#include <bento/time.h>
+#include <bento/json.h>
+#include <bento/schema.h>
+#include <bento/http.h>
+#include <bento/route.h>
+#include <bento/db.h>
+#include <bento/migrate.h>
+#include <bento/app.h>
+#include <bento/config.h>
+#include <bento/metrics.h>
+#include <bento/client.h>
+#include <bento/server.h>
+
+#endif

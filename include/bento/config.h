@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT
+ * config.h - process configuration: command-line flags over BENTO_* environment variables
+ * over defaults. Loaded once at start-up; read-only afterwards (safe to share across threads).
+ */
+#ifndef BENTO_CONFIG_H
+#define BENTO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BT_MAX_APPS 8
+#define BT_MAX_SETTINGS 64
+
+struct bt_listen {
+    const char *app;  /* app name */
+    const char *host; /* "127.0.0.1", "0.0.0.0", "::" */
+    int port;         /* 0 = ephemeral (see port_file) */
+};
+
+struct bt_config {
+    const char *data_dir;  /* BENTO_DATA_DIR, --data-dir (default ./data) */
+    const char *db_url;    /* BENTO_DB, --db (default sqlite:<data_dir>/bento.db) */
+    const char *port_file; /* BENTO_PORT_FILE, --port-file: "<app> <host> <port>\n" per app */
+    const char *services[BT_MAX_APPS]; /* BENTO_SERVICES, --services (default all linked) */
+    size_t nservices;
+    struct bt_listen listen[BT_MAX_APPS]; /* --listen app=host:port, BENTO_<APP>_LISTEN */
+    size_t nlisten;
+    const char *default_host; /* BENTO_HOST, --host (default 127.0.0.1) */
+
+    unsigned threads;        /* BENTO_THREADS, --threads: handler threads per listener (8) */
+    unsigned conn_limit;     /* BENTO_CONN_LIMIT: connections per listener (1024) */
+    unsigned per_ip_limit;   /* BENTO_PER_IP_LIMIT: connections per client IP (64) */
+    unsigned conn_timeout_s; /* BENTO_CONN_TIMEOUT: idle seconds before close (30) */
+    size_t max_body;         /* BENTO_MAX_BODY: request body cap in bytes (1 MiB) */
+    size_t max_header;       /* BENTO_MAX_HEADER: request line + headers cap (16 KiB) */
+    unsigned db_pool;        /* BENTO_DB_POOL: connections per process (16) */
+    int db_timeout_ms;       /* BENTO_DB_TIMEOUT_MS: wait for a pooled connection (5000) */
+
+    bool production;       /* BENTO_ENV=production */
+    const char *log_level; /* BENTO_LOG_LEVEL: debug|info|warn|error|off (info) */
+    bool access_log;       /* BENTO_ACCESS_LOG: 1/0 (1) */
+
+    /* --set app.key=value pairs (app settings; see bt_app_setting) */
+    const char *set_keys[BT_MAX_SETTINGS];
+    const char *set_vals[BT_MAX_SETTINGS];
+    size_t nset;
+};
+
+/** Fill c with defaults, then apply BENTO_* environment variables. Strings are borrowed from
+ *  the environment or static. Returns 0, or -1 with a message in why. */
+int bt_config_defaults(struct bt_config *c, const char **why);
+
+/** Look up an app setting "app.key": --set first, then BENTO_<APP>_<KEY>, else dflt. */
+const char *bt_config_setting(const struct bt_config *c, const char *app, const char *key,
+                              const char *dflt);
+
+/** Is app enabled (in services, or services empty)? */
+bool bt_config_enabled(const struct bt_config *c, const char *app);
+
+/** Listener for app: explicit --listen entry, else default_host and dflt_port. */
+struct bt_listen bt_config_listen(const struct bt_config *c, const char *app, int dflt_port);
+
+/** After flags are applied: derive what depends on other settings (db_url defaults to
+ *  sqlite:<data_dir>/bento.db) and check ranges. Returns 0, or -1 with a message in why. */
+int bt_config_finish(struct bt_config *c, const char **why);
+
+/** Parse "host:port", "[v6]:port" or "port" into l (strings process-lifetime). 0 or -1. */
+int bt_config_parse_listen(const char *s, const char *dflt_host, struct bt_listen *l);
+
+/** Set the listener of app (replacing an earlier one). 0, or -1 when the table is full. */
+int bt_config_set_listen(struct bt_config *c, const char *app, const struct bt_listen *l);
+
+/** Parse a comma list of service names into c->services. 0, or -1 if too many. */
+int bt_config_set_services(struct bt_config *c, const char *list);
+
+/** Add a --set app.key=value pair. 0, or -1 if malformed or the table is full. */
+int bt_config_add_setting(struct bt_config *c, const char *kv);
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT
+ * route.h - declarative route tables. An app lists its routes as data; the core checks the
+ * table at start-up, matches requests, enforces access, validates bodies and queries, and
+ * generates the OpenAPI document from the same entries.
+ */
+#ifndef BENTO_ROUTE_H
+#define BENTO_ROUTE_H
+
+#include <bento/http.h>
+#include <bento/schema.h>
+
+typedef int bt_handler_fn(struct bt_req *rq, struct bt_res *rs, struct bt_err *err);
+
+/* Access flags: who may call a route. Access is REQUIRED: a route with access 0 makes the
+ * binary refuse to start (secure by default, like Redis's CMD_NO_AUTH opt-out).
+ *   BT_PUBLIC     anyone; no authentication attempted
+ *   BT_AUTH       any authenticated principal (the app's authenticate hook must succeed)
+ *   BT_ROLE(n)    authenticated and the app's authorize hook grants role bit n (0..15)
+ */
+#define BT_PUBLIC 0x0001u
+#define BT_AUTH 0x0002u
+#define BT_ROLE(n) (0x10000u << (n))
+
+/* Route flags.
+ *   BT_R_JSON_BODY   the body must be JSON (415 otherwise); parsed into rq->json even with
+ *                    no schema
+ *   BT_R_RAW_BODY    the body is kept raw (uploads); no JSON parsing
+ *   BT_R_HIDDEN      not listed in the OpenAPI document (aliases)
+ *   BT_R_NO_METRICS  not counted per route (the metrics endpoint itself)
+ */
+#define BT_R_JSON_BODY 0x01u
+#define BT_R_RAW_BODY 0x02u
+#define BT_R_HIDDEN 0x04u
+#define BT_R_NO_METRICS 0x08u
+
+struct bt_route {
+    enum bt_method method;
+    const char *path; /* "/api/v1/vendors/:vendor_id" relative to the app's mount */
+    bt_handler_fn *handler;
+    unsigned access;
+    const struct bt_schema *body;  /* NULL = no body expected */
+    const struct bt_schema *query; /* NULL = query not typed (raw access still works) */
+    unsigned flags;
+    const char *summary; /* OpenAPI summary */
+    int ok_status;       /* documented success status for OpenAPI (0 = 200) */
+};
+
+#define BT_ROUTE_END                                                                               \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* ---- router ---- */
+
+struct bt_router;
+
+/** Compile a route table (NULL-terminated by BT_ROUTE_END). Checks: no duplicate method and
+ *  path, every route has access set, parameter names well-formed, body schema only on
+ *  methods that carry a body. Returns NULL and fills err on a bad table. */
+struct bt_router *bt_router_new(const struct bt_route *routes, struct bt_err *err);
+void bt_router_free(struct bt_router *r);
+
+/* Match results. */
+enum bt_match { BT_MATCH_OK, BT_MATCH_NO_PATH, BT_MATCH_NO_METHOD };
+
+/** Match method and path (relative to the mount). On BT_MATCH_OK *route and params are set
+ *  (param values point into an arena copy of path). On BT_MATCH_NO_METHOD allow holds the
+ *  allowed methods as text ("GET, PUT") in the arena. */
+enum bt_match bt_router_match(const struct bt_router *r, struct bt_arena *a, enum bt_method m,
+                              const char *path, const struct bt_route **route, int *index,
+                              struct bt_kv *params, size_t *nparams, const char **allow);
+
+/** Number of routes (for metrics tables). */
+size_t bt_router_count(const struct bt_router *r);
+const struct bt_route *bt_router_at(const struct bt_router *r, size_t i);
+
+#endif

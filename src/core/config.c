@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT
+ * config.c - defaults, BENTO_* environment variables, and helpers the CLI uses to apply flags.
+ * Precedence: command-line flag > environment > default. Strings live for the process.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <bento/config.h>
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        abort();
+    return p;
+}
+
+static int env_uint(const char *name, unsigned *out, unsigned lo, unsigned hi, const char **why)
+{
+    const char *v = getenv(name);
+    char *end;
+    unsigned long n;
+
+    if (!v || !*v)
+        return 0;
+    n = strtoul(v, &end, 10);
+    if (*end || n < lo || n > hi) {
+        static char msg[128];
+        snprintf(msg, sizeof(msg), "%s must be a number from %u to %u", name, lo, hi);
+        *why = msg;
+        return -1;
+    }
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int env_size(const char *name, size_t *out, size_t lo, size_t hi, const char **why)
+{
+    unsigned v = (unsigned)*out;
+    if (env_uint(name, &v, (unsigned)lo, (unsigned)hi, why))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int env_flag(const char *v, bool dflt)
+{
+    if (!v || !*v)
+        return dflt;
+    return !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0 ||
+             strcasecmp(v, "off") == 0);
+}
+
+int bt_config_parse_listen(const char *s, const char *dflt_host, struct bt_listen *l)
+{
+    const char *colon;
+    char *end;
+    long port;
+
+    if (!s || !*s)
+        return -1;
+    if (s[0] == '[') { /* [v6]:port */
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        l->host = strndup(s + 1, (size_t)(close - s - 1));
+        colon = close + 1;
+    } else if ((colon = strrchr(s, ':')) != NULL) {
+        l->host = strndup(s, (size_t)(colon - s));
+    } else {
+        l->host = xstrdup(dflt_host);
+        colon = s - 1; /* the whole string is the port */
+    }
+    if (!l->host)
+        abort();
+    if (!*l->host)
+        l->host = xstrdup(dflt_host);
+    port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end || port < 0 || port > 65535)
+        return -1;
+    l->port = (int)port;
+    return 0;
+}
+
+int bt_config_set_listen(struct bt_config *c, const char *app, const struct bt_listen *l)
+{
+    for (size_t i = 0; i < c->nlisten; i++) {
+        if (!strcmp(c->listen[i].app, app)) {
+            c->listen[i] = *l;
+            c->listen[i].app = app;
+            return 0;
+        }
+    }
+    if (c->nlisten >= BT_MAX_APPS)
+        return -1;
+    c->listen[c->nlisten] = *l;
+    c->listen[c->nlisten].app = xstrdup(app);
+    c->nlisten++;
+    return 0;
+}
+
+int bt_config_set_services(struct bt_config *c, const char *list)
+{
+    char *copy = xstrdup(list), *save = NULL;
+
+    c->nservices = 0;
+    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (c->nservices >= BT_MAX_APPS)
+            return -1;
+        c->services[c->nservices++] = tok; /* copy lives for the process */
+    }
+    return 0;
+}
+
+int bt_config_add_setting(struct bt_config *c, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    const char *dot = strchr(kv, '.');
+
+    if (!eq || !dot || dot > eq || dot == kv || eq == dot + 1 || c->nset >= BT_MAX_SETTINGS)
+        return -1;
+    c->set_keys[c->nset] = strndup(kv, (size_t)(eq - kv));
+    c->set_vals[c->nset] = xstrdup(eq + 1);
+    if (!c->set_keys[c->nset])
+        abort();
+    c->nset++;
+    return 0;
+}
+
+int bt_config_defaults(struct bt_config *c, const char **why)
+{
+    const char *v;
+
+    memset(c, 0, sizeof(*c));
+    c->data_dir = "./data";
+    c->default_host = "127.0.0.1";
+    c->threads = 8;
+    c->conn_limit = 1024;
+    c->per_ip_limit = 64;
+    c->conn_timeout_s = 30;
+    c->max_body = 1u << 20;
+    c->max_header = 16u << 10;
+    c->db_pool = 16;
+    c->db_timeout_ms = 5000;
+    c->log_level = "info";
+    c->access_log = true;
+
+    if ((v = getenv("BENTO_DATA_DIR")) && *v)
+        c->data_dir = v;
+    if ((v = getenv("BENTO_DB")) && *v)
+        c->db_url = v;
+    if ((v = getenv("BENTO_PORT_FILE")) && *v)
+        c->port_file = v;
+    if ((v = getenv("BENTO_HOST")) && *v)
+        c->default_host = v;
+    if ((v = getenv("BENTO_SERVICES")) && *v && bt_config_set_services(c, v)) {
+        *why = "BENTO_SERVICES names too many services";
+        return -1;
+    }
+    if (env_uint("BENTO_THREADS", &c->threads, 1, 256, why) ||
+        env_uint("BENTO_CONN_LIMIT", &c->conn_limit, 1, 1000000, why) ||
+        env_uint("BENTO_PER_IP_LIMIT", &c->per_ip_limit, 0, 1000000, why) ||
+        env_uint("BENTO_CONN_TIMEOUT", &c->conn_timeout_s, 1, 3600, why) ||
+        env_size("BENTO_MAX_BODY", &c->max_body, 1024, 1u << 30, why) ||
+        env_size("BENTO_MAX_HEADER", &c->max_header, 1024, 1u << 20, why) ||
+        env_uint("BENTO_DB_POOL", &c->db_pool, 1, 1024, why))
+        return -1;
+    {
+        unsigned t = (unsigned)c->db_timeout_ms;
+        if (env_uint("BENTO_DB_TIMEOUT_MS", &t, 1, 600000, why))
+            return -1;
+        c->db_timeout_ms = (int)t;
+    }
+    if ((v = getenv("BENTO_ENV")) && *v) {
+        if (!strcmp(v, "production")) {
+            c->production = true;
+        } else if (strcmp(v, "development") && strcmp(v, "test")) {
+            *why = "BENTO_ENV must be development, test or production";
+            return -1;
+        }
+    }
+    if ((v = getenv("BENTO_LOG_LEVEL")) && *v)
+        c->log_level = v;
+    c->access_log = env_flag(getenv("BENTO_ACCESS_LOG"), true);
+    return 0;
+}
+
+int bt_config_finish(struct bt_config *c, const char **why)
+{
+    if (!c->db_url) {
+        size_t n = strlen(c->data_dir) + 32;
+        char *url = malloc(n);
+        if (!url)
+            abort();
+        snprintf(url, n, "sqlite:%s/bento.db", c->data_dir);
+        c->db_url = url;
+    }
+    if (c->max_body < 1024) {
+        *why = "the body cap must be at least 1024 bytes";
+        return -1;
+    }
+    return 0;
+}
+
+/* BENTO_<APP>_<KEY>: upper-cased, non-alphanumerics become '_'. */
+static void env_name(char *out, size_t n, const char *app, const char *key)
+{
+    size_t i = 0;
+    const char *parts[] = {"BENTO_", app, "_", key};
+
+    for (size_t p = 0; p < 4; p++)
+        for (const char *s = parts[p]; *s && i + 1 < n; s++)
+            out[i++] = isalnum((unsigned char)*s) ? (char)toupper((unsigned char)*s) : '_';
+    out[i] = '\0';
+}
+
+const char *bt_config_setting(const struct bt_config *c, const char *app, const char *key,
+                              const char *dflt)
+{
+    char name[256];
+    size_t alen = strlen(app);
+    const char *v;
+
+    for (size_t i = c->nset; i-- > 0;) { /* last --set wins */
+        const char *k = c->set_keys[i];
+        if (!strncmp(k, app, alen) && k[alen] == '.' && !strcmp(k + alen + 1, key))
+            return c->set_vals[i];
+    }
+    env_name(name, sizeof(name), app, key);
+    if ((v = getenv(name)) != NULL)
+        return v;
+    return dflt;
+}
+
+bool bt_config_enabled(const struct bt_config *c, const char *app)
+{
+    if (c->nservices == 0)
+        return true;
+    for (size_t i = 0; i < c->nservices; i++)
+        if (!strcmp(c->services[i], app) || !strcmp(c->services[i], "all"))
+            return true;
+    return false;
+}
+
+struct bt_listen bt_config_listen(const struct bt_config *c, const char *app, int dflt_port)
+{
+    struct bt_listen l = {app, c->default_host, dflt_port};
+
+    char name[256];
+    const char *v;
+
+    for (size_t i = 0; i < c->nlisten; i++)
+        if (!strcmp(c->listen[i].app, app))
+            return c->listen[i];
+    /* BENTO_<APP>_LISTEN=host:port (checked at start-up by main; ignored here if malformed) */
+    env_name(name, sizeof(name), app, "listen");
+    if ((v = getenv(name)) != NULL && *v) {
+        struct bt_listen e;
+        if (bt_config_parse_listen(v, c->default_host, &e) == 0) {
+            e.app = app;
+            return e;
+        }
+    }
+    return l;
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT
+ * pipeline.c - the request pipeline in fixed phases (nginx's phase list, Redis's
+ * processCommand checks), the app running context, and the core routes every app gets.
+ * Owns: route -> authenticate -> authorize -> parse/validate -> handler -> render -> account.
+ * Must not: know any app; write an error body itself (the app's renderer does).
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <bento/bento.h>
+
+/* ---- app context ---- */
+
+/* The public context plus what only the core needs. */
+struct app_ctx_priv {
+    struct bt_app_ctx pub;
+    struct bt_route *routes; /* the app's routes followed by the core routes */
+};
+
+static int core_health(struct bt_req *rq, struct bt_res *rs, struct bt_err *err);
+static int core_metrics(struct bt_req *rq, struct bt_res *rs, struct bt_err *err);
+static int core_openapi(struct bt_req *rq, struct bt_res *rs, struct bt_err *err);
+
+static const struct bt_route core_routes[] = {
+    {BT_GET, "/health", core_health, BT_PUBLIC, NULL, NULL, 0, "liveness and database check", 200},
+    {BT_GET, "/metrics", core_metrics, BT_PUBLIC, NULL, NULL, BT_R_NO_METRICS, "Prometheus metrics",
+     200},
+    {BT_GET, "/openapi.json", core_openapi, BT_PUBLIC, NULL, NULL, 0, "this OpenAPI document", 200},
+};
+
+const char *bt_app_setting(const struct bt_app_ctx *ctx, const char *key, const char *dflt)
+{
+    return bt_config_setting(ctx->config, ctx->app->name, key, dflt);
+}
+
+int bt_app_production(const struct bt_app_ctx *ctx)
+{
+    return ctx->config->production;
+}
+
+void bt_app_ctx_free(struct bt_app_ctx *ctx)
+{
+    struct app_ctx_priv *p = (struct app_ctx_priv *)ctx;
+
+    if (!ctx)
+        return;
+    if (ctx->app->fini && ctx->state)
+        ctx->app->fini(ctx);
+    bt_router_free(ctx->router);
+    bt_metrics_free(ctx->metrics);
+    free(p->routes);
+    free(p);
+}
+
+static bool app_has_route(const struct bt_app *app, const char *path)
+{
+    for (const struct bt_route *r = app->routes; r->path; r++)
+        if (!strcmp(r->path, path))
+            return true;
+    return false;
+}
+
+int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, struct bt_dbpool *pool,
+                   struct bt_app_ctx **out, struct bt_err *err)
+{
+    struct app_ctx_priv *p = calloc(1, sizeof(*p));
+    struct bt_app_ctx *ctx = &p->pub;
+    size_t n = 0, k = 0;
+    int rc;
+
+    if (!p)
+        abort();
+    *out = NULL;
+    ctx->app = app;
+    ctx->config = config;
+    ctx->pool = pool;
+    while (app->routes[n].path)
+        n++;
+    p->routes = calloc(n + 4, sizeof(*p->routes));
+    if (!p->routes)
+        abort();
+    memcpy(p->routes, app->routes, n * sizeof(*p->routes));
+    k = n;
+    for (size_t i = 0; i < sizeof(core_routes) / sizeof(core_routes[0]); i++) {
+        const struct bt_route *cr = &core_routes[i];
+        if (!strcmp(cr->path, "/health") && (app->flags & BT_APP_OWN_HEALTH))
+            continue;
+        if (!strcmp(cr->path, "/metrics") && (app->flags & BT_APP_OWN_METRICS))
+            continue;
+        if (app_has_route(app, cr->path))
+            continue;
+        p->routes[k++] = *cr;
+    }
+    for (size_t i = 0; i < k; i++) {
+        unsigned acc = p->routes[i].access;
+        if (!(acc & BT_PUBLIC) && !app->authenticate) {
+            bt_fail(err, BT_EINTERNAL, NULL, "%s: route %s needs auth but the app has none",
+                    app->name, p->routes[i].path);
+            goto fail;
+        }
+        if ((acc & ~0xffffu) && !app->authorize) {
+            bt_fail(err, BT_EINTERNAL, NULL, "%s: route %s has roles but the app has no authorize",
+                    app->name, p->routes[i].path);
+            goto fail;
+        }
+    }
+    ctx->router = bt_router_new(p->routes, err);
+    if (!ctx->router)
+        goto fail;
+    ctx->metrics = bt_metrics_new(app->name, bt_router_count(ctx->router));
+    if (pool && app->migrations) {
+        struct bt_db *db = bt_dbpool_get(pool, config->db_timeout_ms, err);
+        int applied = 0;
+        if (!db)
+            goto fail;
+        rc = bt_migrate(db, app->name, app->migrations, &applied, err);
+        bt_dbpool_put(pool, db);
+        if (rc != BT_OK)
+            goto fail;
+        if (applied > 0) {
+            char nbuf[16];
+            snprintf(nbuf, sizeof(nbuf), "%d", applied);
+            bt_log_info("migrations applied", "service", app->name, "count", nbuf, NULL);
+        }
+    }
+    if (app->init && app->init(ctx, err) != BT_OK)
+        goto fail;
+    *out = ctx;
+    return BT_OK;
+fail:
+    if (err->code == BT_OK)
+        err->code = BT_EINTERNAL;
+    ctx->state = NULL; /* init failed or never ran: no fini */
+    bt_app_ctx_free(ctx);
+    return err->code;
+}
+
+/* ---- request ids ---- */
+
+static _Thread_local uint64_t rid_state;
+
+static uint64_t rid_next(void)
+{
+    /* xorshift64*: request ids need uniqueness, not secrecy */
+    if (!rid_state) {
+        if (getrandom(&rid_state, sizeof(rid_state), 0) != sizeof(rid_state) || !rid_state)
+            rid_state = bt_mono_ns() | 1;
+    }
+    rid_state ^= rid_state >> 12;
+    rid_state ^= rid_state << 25;
+    rid_state ^= rid_state >> 27;
+    return rid_state * 0x2545F4914F6CDD1DULL;
+}
+
+static bool rid_sane(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (n >= 64 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return n > 0;
+}
+
+void bt_req_init(struct bt_req *rq, struct bt_res *rs, struct bt_arena *a, struct bt_app_ctx *ctx)
+{
+    memset(rq, 0, sizeof(*rq));
+    memset(rs, 0, sizeof(*rs));
+    rq->arena = a;
+    rq->ctx = ctx;
+    rq->route_index = -1;
+    rq->raw_query = "";
+    rq->client_ip = "";
+    rq->start_ns = bt_mono_ns();
+    rs->arena = a;
+    rs->file_fd = -1;
+}
+
+/* ---- database per request ---- */
+
+struct db_lease {
+    struct bt_dbpool *pool;
+    struct bt_db *db;
+};
+
+static void db_lease_return(void *p)
+{
+    struct db_lease *l = p;
+    bt_dbpool_put(l->pool, l->db);
+}
+
+struct bt_db *bt_req_db(struct bt_req *rq, struct bt_err *err)
+{
+    struct db_lease *l;
+
+    if (rq->db)
+        return rq->db;
+    if (!rq->ctx->pool) {
+        bt_fail(err, BT_EUNAVAILABLE, NULL, "no database configured");
+        return NULL;
+    }
+    rq->db = bt_dbpool_get(rq->ctx->pool, rq->ctx->config->db_timeout_ms, err);
+    if (!rq->db)
+        return NULL;
+    l = bt_arena_alloc(rq->arena, sizeof(*l));
+    l->pool = rq->ctx->pool;
+    l->db = rq->db;
+    bt_arena_defer(rq->arena, db_lease_return, l);
+    return rq->db;
+}
+
+/* ---- phases ---- */
+
+typedef int phase_fn(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                     struct bt_err *err);
+
+static int phase_route(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                       struct bt_err *err)
+{
+    const char *mount = ctx->app->mount ? ctx->app->mount : "";
+    size_t mlen = strlen(mount);
+    const char *allow = NULL;
+    enum bt_match m;
+
+    if (bt_utf8_len(rq->path, strlen(rq->path)) < 0)
+        return bt_fail(err, BT_ENOTFOUND, NULL, NULL);
+    if (mlen) {
+        if (strncmp(rq->path, mount, mlen) || (rq->path[mlen] && rq->path[mlen] != '/'))
+            return bt_fail(err, BT_ENOTFOUND, NULL, NULL);
+        rq->rel_path = rq->path[mlen] ? rq->path + mlen : "/";
+    } else {
+        rq->rel_path = rq->path;
+    }
+    m = bt_router_match(ctx->router, rq->arena, rq->method, rq->rel_path, &rq->route,
+                        &rq->route_index, rq->params, &rq->nparams, &allow);
+    if (m == BT_MATCH_NO_PATH)
+        return bt_fail(err, BT_ENOTFOUND, NULL, NULL);
+    if (m == BT_MATCH_NO_METHOD) {
+        bt_res_header(rs, "Allow", allow);
+        return bt_fail(err, BT_EMETHOD, NULL, NULL);
+    }
+    return BT_OK;
+}
+
+static int phase_authenticate(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                              struct bt_err *err)
+{
+    (void)rs;
+    if (rq->route->access & BT_PUBLIC)
+        return BT_OK;
+    return ctx->app->authenticate(rq, err);
+}
+
+static int phase_authorize(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                           struct bt_err *err)
+{
+    (void)rs;
+    if (!(rq->route->access & ~0xffffu))
+        return BT_OK;
+    return ctx->app->authorize(rq, rq->route->access, err);
+}
+
+static int phase_parse(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                       struct bt_err *err)
+{
+    const struct bt_route *rt = rq->route;
+    (void)ctx;
+    (void)rs;
+
+    if (rt->query) {
+        json_t *q = NULL;
+        int rc = bt_schema_query(rt->query, rq->query, rq->nquery, &q, err);
+        rq->qjson = bt_json_own(rq->arena, q);
+        if (rc != BT_OK)
+            return rc;
+    }
+    if (rt->flags & BT_R_RAW_BODY)
+        return BT_OK;
+    if (rt->body || (rt->flags & BT_R_JSON_BODY)) {
+        const char *why = NULL;
+        json_t *j;
+
+        if (!rq->body || rq->body_len == 0) {
+            bt_err_add_field(err, "body", "request body is required");
+            return BT_EINVAL;
+        }
+        j = bt_json_parse(rq->body, rq->body_len, &why);
+        if (!j) {
+            bt_err_add_field(err, "body", "%s", why ? why : "invalid json");
+            return BT_EINVAL;
+        }
+        rq->json = bt_json_own(rq->arena, j);
+        if (rt->body)
+            return bt_schema_check(rt->body, rq->json, err);
+    }
+    return BT_OK;
+}
+
+static int phase_handle(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                        struct bt_err *err)
+{
+    int rc;
+    (void)ctx;
+
+    rc = rq->route->handler(rq, rs, err);
+    if (rc != BT_OK) {
+        if (err->code == BT_OK)
+            err->code = (enum bt_status)rc;
+        return err->code;
+    }
+    if (rs->status == 0)
+        return bt_fail(err, BT_EINTERNAL, NULL, "handler set no response");
+    return BT_OK;
+}
+
+static phase_fn *const phases[] = {
+    phase_route, phase_authenticate, phase_authorize, phase_parse, phase_handle,
+};
+
+/* ---- render and account ---- */
+
+void bt_pipeline_fail(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                      const struct bt_err *err)
+{
+    size_t keep = rs->nheaders; /* Allow and friends set before the failure stay */
+    if (rs->json) {
+        json_decref(rs->json);
+        rs->json = NULL;
+    }
+    rs->nheaders = keep;
+    ctx->app->render_error(rq, rs, err);
+    if (rs->status == 0)
+        rs->status = bt_err_http(err);
+}
+
+static void render(struct bt_res *rs)
+{
+    if (rs->json) {
+        rs->body = bt_json_dump(rs->arena, rs->json, &rs->len);
+        json_decref(rs->json);
+        rs->json = NULL;
+    }
+}
+
+/* JSON string escaping for the access log's few free-text fields */
+static void log_str(struct bt_buf *b, const char *s)
+{
+    bt_buf_addc(b, '"');
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            bt_buf_addc(b, '\\');
+            bt_buf_addc(b, (char)c);
+        } else if (c < 0x20) {
+            bt_buf_addf(b, "\\u%04x", c);
+        } else {
+            bt_buf_addc(b, (char)c);
+        }
+    }
+    bt_buf_addc(b, '"');
+}
+
+static void access_log(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                       const struct bt_err *err, uint64_t dur_ns)
+{
+    struct bt_buf b;
+    char ts[32];
+
+    if (!ctx->config->access_log || bt_log_get_level() > BT_LOG_INFO)
+        return;
+    bt_buf_init(&b, rq->arena, 512);
+    bt_buf_addf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":",
+                bt_time_fmt(bt_now_unix_us(), BT_ISO_MS_Z, ts));
+    log_str(&b, rq->request_id);
+    bt_buf_addf(&b, ",\"service\":\"%s\",\"method\":", ctx->app->name);
+    log_str(&b, rq->method_str ? rq->method_str : bt_method_name(rq->method));
+    bt_buf_adds(&b, ",\"route\":");
+    log_str(&b, rq->route ? rq->route->path : NULL);
+    bt_buf_addf(&b, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%zu,\"client\":", rs->status,
+                (double)dur_ns / 1e6, rs->file_fd >= 0 ? (size_t)rs->file_len : rs->len);
+    log_str(&b, rq->client_ip);
+    if (rs->status >= 500 && err && err->msg[0]) {
+        /* internal detail goes to the log, never to the client */
+        bt_buf_adds(&b, ",\"error\":");
+        log_str(&b, err->msg);
+    }
+    bt_buf_adds(&b, "}\n");
+    /* one write: lines from several threads never interleave */
+    if (write(2, b.p, b.len) < 0) {
+        /* nothing sensible to do when stderr is gone */
+    }
+}
+
+void bt_pipeline_run(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs)
+{
+    struct bt_err err;
+    const char *rid = bt_req_header(rq, "x-request-id");
+    int rc = BT_OK;
+
+    bt_err_clear(&err);
+    if (rid && rid_sane(rid)) {
+        rq->request_id = rid;
+    } else {
+        rq->request_id = bt_arena_printf(rq->arena, "%016llx", (unsigned long long)rid_next());
+    }
+    bt_metrics_inflight(ctx->metrics, 1);
+    for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+        rc = phases[i](ctx, rq, rs, &err);
+        if (rc != BT_OK)
+            break;
+    }
+    if (rc != BT_OK) {
+        if (err.code == BT_OK)
+            err.code = (enum bt_status)rc;
+        bt_pipeline_fail(ctx, rq, rs, &err);
+    }
+    render(rs);
+    bt_res_header(rs, "X-Request-Id", rq->request_id);
+    {
+        uint64_t dur = bt_mono_ns() - rq->start_ns;
+        if (!rq->route || !(rq->route->flags & BT_R_NO_METRICS))
+            bt_metrics_observe(ctx->metrics, rq->route_index, rs->status, dur);
+        bt_metrics_inflight(ctx->metrics, -1);
+        access_log(ctx, rq, rs, rc != BT_OK ? &err : NULL, dur);
+    }
+}
+
+/* ---- core routes ---- */
+
+static int core_health(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    struct bt_db *db = bt_req_db(rq, err);
+    int64_t one = 0;
+    const char *dbstate = "ok";
+    int status = 200;
+
+    if (!db || bt_db_query_i64(db, &one, "SELECT 1", BT_NOARGS, err) != BT_OK || one != 1) {
+        dbstate = "unavailable";
+        status = 503;
+    }
+    return bt_res_json(rs, status,
+                       json_pack("{s:s,s:s,s:s,s:s}", "status", status == 200 ? "ok" : "degraded",
+                                 "service", rq->ctx->app->name, "version", BENTO_VERSION,
+                                 "database", dbstate));
+}
+
+static int core_metrics(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    size_t len;
+    char *text;
+    (void)err;
+
+    text = bt_metrics_render(rq->ctx->metrics, rq->arena, rq->ctx->router, rq->ctx->pool, &len);
+    return bt_res_static(rs, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+static int core_openapi(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    json_t *doc = bt_openapi_build(rq->ctx);
+    if (!doc)
+        return bt_fail(err, BT_EINTERNAL, NULL, "openapi generation failed");
+    return bt_res_json(rs, 200, doc);
+}

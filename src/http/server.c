@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT
+ * server.c - libmicrohttpd glue: one listener per enabled app, request assembly, body and
+ * header caps, sending responses, graceful shutdown, the port file.
+ * Owns: MHD daemons, per-request connection state, the shared database pool.
+ * Must not: make routing or rendering decisions (pipeline.c does).
+ *
+ * MHD calls the access handler at least twice per request: once with the headers, then
+ * once per body chunk, then a final time with no data. We answer on the final call: in
+ * 0.9.75 queueing on the first call forces "Connection: close" (GUIDE.md A1). The two
+ * exceptions are deliberate: a declared Content-Length over the body cap, and a body that
+ * grows past it, are answered at once with 413 and the connection closes, so an oversized
+ * upload is never read. A body without a declared length (chunked) that grows past the cap
+ * cannot be answered mid-upload (0.9.75 accepts a response only on the headers call or the
+ * final call), so it is drained up to DRAIN_MAX and answered with 413 at the end; past that
+ * the connection is dropped.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bento/bento.h>
+
+#define MAX_QUERY_PAIRS 256
+#define DRAIN_MAX (64u << 20)
+
+struct listener {
+    struct bt_server *srv;
+    struct bt_app_ctx *ctx;
+    struct MHD_Daemon *d;
+    struct bt_listen addr;
+    int port;
+};
+
+struct bt_server {
+    const struct bt_config *config;
+    struct bt_dbpool *pool;
+    struct listener l[BT_MAX_APPS];
+    size_t n;
+    pthread_mutex_t mu;
+    pthread_cond_t idle;
+    long inflight; /* requests received and not yet completed */
+};
+
+/* per-request state, kept in MHD's con_cls slot */
+struct conn {
+    struct bt_arena *a;
+    char *body;
+    size_t len, cap;
+    enum bt_status fail; /* BT_ETOOLARGE / BT_EHEADERS detected while receiving */
+    size_t discarded;    /* body bytes dropped after a failure */
+    bool answered;
+};
+
+/* A small per-thread cache of arenas: steady load allocates nothing per request. MHD's
+ * thread-pool mode runs a connection's callbacks on one thread, completion included. */
+static _Thread_local struct bt_arena *arena_cache;
+
+static struct bt_arena *arena_take(void)
+{
+    struct bt_arena *a = arena_cache;
+    if (a) {
+        arena_cache = NULL;
+        return a;
+    }
+    return bt_arena_new();
+}
+
+static void arena_give(struct bt_arena *a)
+{
+    bt_arena_reset(a);
+    if (!arena_cache && bt_arena_used(a) == 0)
+        arena_cache = a;
+    else
+        bt_arena_free(a);
+}
+
+static void inflight_add(struct bt_server *s, long d)
+{
+    pthread_mutex_lock(&s->mu);
+    s->inflight += d;
+    if (s->inflight == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- request assembly ---- */
+
+struct kv_collect {
+    struct bt_arena *a;
+    struct bt_kv *kv;
+    size_t n, cap;
+    size_t bytes;
+    bool lower, bad;
+};
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    struct kv_collect *c = cls;
+    (void)kind;
+
+    if (c->n == c->cap) {
+        c->bad = true; /* too many pairs */
+        return MHD_NO;
+    }
+    if (!value)
+        value = "";
+    c->bytes += strlen(key) + strlen(value) + 4;
+    if (c->lower) {
+        char *k = bt_arena_strdup(c->a, key);
+        for (char *p = k; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        c->kv[c->n].name = k;
+        c->kv[c->n].value = value; /* MHD keeps it until the request completes */
+    } else {
+        if (bt_utf8_len(key, strlen(key)) < 0 || bt_utf8_len(value, strlen(value)) < 0) {
+            c->bad = true;
+            return MHD_NO;
+        }
+        c->kv[c->n].name = key;
+        c->kv[c->n].value = value;
+    }
+    c->n++;
+    return MHD_YES;
+}
+
+static const char *peer_ip(struct MHD_Connection *c, struct bt_arena *a)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char buf[INET6_ADDRSTRLEN] = "";
+
+    if (!ci || !ci->client_addr)
+        return "";
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, buf,
+                  sizeof(buf));
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, buf,
+                  sizeof(buf));
+    return bt_arena_strdup(a, buf);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, struct bt_res *rs)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (rs->file_fd >= 0) {
+        r = MHD_create_response_from_fd64(rs->file_len, rs->file_fd);
+        rs->file_fd = -1; /* MHD closes it */
+    } else {
+        r = MHD_create_response_from_buffer(rs->len, (void *)(uintptr_t)rs->body,
+                                            MHD_RESPMEM_MUST_COPY);
+    }
+    if (!r)
+        return MHD_NO;
+    if (rs->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+    for (size_t i = 0; i < rs->nheaders; i++)
+        MHD_add_response_header(r, rs->headers[i].name, rs->headers[i].value);
+    ret = MHD_queue_response(c, (unsigned)rs->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Answer with the app's envelope for a failure detected before the pipeline ran. */
+static enum MHD_Result answer_failure(struct listener *l, struct MHD_Connection *c, struct conn *cs,
+                                      const char *url, const char *method, enum bt_status code)
+{
+    struct bt_req rq;
+    struct bt_res rs;
+    struct bt_err err;
+    enum MHD_Result ret;
+
+    bt_req_init(&rq, &rs, cs->a, l->ctx);
+    rq.method = bt_method_parse(method);
+    rq.method_str = method;
+    rq.path = url;
+    rq.request_id = bt_arena_printf(cs->a, "%016llx", (unsigned long long)bt_mono_ns());
+    rq.client_ip = peer_ip(c, cs->a);
+    bt_err_clear(&err);
+    err.code = code;
+    bt_pipeline_fail(l->ctx, &rq, &rs, &err);
+    if (rs.json) {
+        rs.body = bt_json_dump(cs->a, rs.json, &rs.len);
+        json_decref(rs.json);
+        rs.json = NULL;
+    }
+    bt_metrics_observe(l->ctx->metrics, -1, rs.status, bt_mono_ns() - rq.start_ns);
+    bt_res_header(&rs, "Connection", "close");
+    cs->answered = true;
+    ret = send_response(c, &rs);
+    return ret;
+}
+
+/* the request line's share of the header budget */
+static size_t header_bytes(const char *url, const char *method)
+{
+    return strlen(url) + strlen(method) + 16;
+}
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    size_t *n = cls;
+    (void)kind;
+    *n += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct listener *l = cls;
+    const struct bt_config *cfg = l->srv->config;
+    struct conn *cs = *con_cls;
+    struct bt_req rq;
+    struct bt_res rs;
+    struct kv_collect hc, qc;
+    int nh;
+    (void)version;
+
+    if (!cs) {
+        /* first call: headers only */
+        struct bt_arena *a = arena_take();
+        const char *clen;
+        size_t hbytes = header_bytes(url, method);
+
+        cs = bt_arena_alloc(a, sizeof(*cs));
+        cs->a = a;
+        *con_cls = cs;
+        inflight_add(l->srv, 1);
+        MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
+        if (hbytes > cfg->max_header)
+            cs->fail = BT_EHEADERS;
+        clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (clen) {
+            char *end;
+            unsigned long long n = strtoull(clen, &end, 10);
+            if (*end == '\0' && n > cfg->max_body)
+                return answer_failure(l, c, cs, url, method, BT_ETOOLARGE);
+        }
+        return MHD_YES;
+    }
+    if (cs->answered) {
+        *upload_data_size = 0; /* discard the rest of a refused body */
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (!cs->fail && cs->len + n > cfg->max_body)
+            cs->fail = BT_ETOOLARGE;
+        if (cs->fail) {
+            cs->discarded += n;
+            return cs->discarded > DRAIN_MAX ? MHD_NO : MHD_YES;
+        }
+        if (cs->len + n + 1 > cs->cap) {
+            size_t cap = cs->cap ? cs->cap : 1024;
+            char *p;
+            while (cap < cs->len + n + 1)
+                cap *= 2;
+            p = bt_arena_alloc(cs->a, cap);
+            if (cs->len)
+                memcpy(p, cs->body, cs->len);
+            cs->body = p;
+            cs->cap = cap;
+        }
+        memcpy(cs->body + cs->len, upload_data, n);
+        cs->len += n;
+        cs->body[cs->len] = '\0';
+        return MHD_YES;
+    }
+    if (cs->fail)
+        return answer_failure(l, c, cs, url, method, cs->fail);
+
+    /* final call: the whole request is here */
+    bt_req_init(&rq, &rs, cs->a, l->ctx);
+    rq.method = bt_method_parse(method);
+    rq.method_str = method;
+    rq.path = url;
+    rq.body = cs->body;
+    rq.body_len = cs->len;
+    rq.client_ip = peer_ip(c, cs->a);
+
+    nh = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
+    memset(&hc, 0, sizeof(hc));
+    hc.a = cs->a;
+    hc.cap = nh > 0 ? (size_t)nh : 1;
+    hc.kv = bt_arena_alloc(cs->a, hc.cap * sizeof(*hc.kv));
+    hc.lower = true;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &hc);
+    rq.headers = hc.kv;
+    rq.nheaders = hc.n;
+
+    memset(&qc, 0, sizeof(qc));
+    qc.a = cs->a;
+    qc.cap = MAX_QUERY_PAIRS;
+    qc.kv = bt_arena_alloc(cs->a, qc.cap * sizeof(*qc.kv));
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &qc);
+    rq.query = qc.kv;
+    rq.nquery = qc.n;
+
+    if (qc.bad) {
+        /* an absurd or mis-encoded query string: the app's 400, before routing */
+        struct bt_err err;
+        bt_err_clear(&err);
+        bt_err_add_field(&err, "query", "query string is malformed or too long");
+        rq.request_id = "-";
+        bt_pipeline_fail(l->ctx, &rq, &rs, &err);
+        if (rs.json) {
+            rs.body = bt_json_dump(cs->a, rs.json, &rs.len);
+            json_decref(rs.json);
+            rs.json = NULL;
+        }
+    } else {
+        bt_pipeline_run(l->ctx, &rq, &rs);
+    }
+    cs->answered = true;
+    return send_response(c, &rs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct listener *l = cls;
+    struct conn *cs = *con_cls;
+    (void)c;
+    (void)toe;
+
+    if (!cs)
+        return;
+    *con_cls = NULL;
+    arena_give(cs->a); /* cs lives in its own arena */
+    inflight_add(l->srv, -1);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    bt_log(BT_LOG_WARN, "http server", "detail", msg, NULL);
+}
+
+/* ---- start and stop ---- */
+
+static int listener_start(struct bt_server *s, struct listener *l, struct bt_err *err)
+{
+    const struct bt_config *cfg = s->config;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    const union MHD_DaemonInfo *di;
+    /* libmicrohttpd keeps the request line, headers and the parsed query pairs (about 56
+     * bytes each) in one per-connection pool. A URL of max_header bytes can hold max_header/2
+     * pairs, so 32 x max_header keeps the cap ours (431/400 in the app's envelope) rather than
+     * a silently dropped connection. The pool is mmap'd: untouched pages cost nothing. */
+    size_t mem = cfg->max_header * 32 < 131072 ? 131072 : cfg->max_header * 32;
+
+    memset(&ss, 0, sizeof(ss));
+    if (strchr(l->addr.host, ':')) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)l->addr.port);
+        if (inet_pton(AF_INET6, l->addr.host, &a6->sin6_addr) != 1)
+            return bt_fail(err, BT_EINVAL, NULL, "%s: bad listen address %s", l->ctx->app->name,
+                           l->addr.host);
+        sl = sizeof(*a6);
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)l->addr.port);
+        if (inet_pton(AF_INET, l->addr.host, &a4->sin_addr) != 1)
+            return bt_fail(err, BT_EINVAL, NULL, "%s: bad listen address %s", l->ctx->app->name,
+                           l->addr.host);
+        sl = sizeof(*a4);
+    }
+    (void)sl;
+    l->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+        NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+    if (!l->d)
+        return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot listen on %s:%d (%s)",
+                       l->ctx->app->name, l->addr.host, l->addr.port, strerror(errno));
+    di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
+    l->port = di ? di->port : l->addr.port;
+    return BT_OK;
+}
+
+static int write_port_file(const struct bt_server *s, struct bt_err *err)
+{
+    const char *path = s->config->port_file;
+    char buf[2048];
+    size_t n = 0;
+    struct stat st;
+    bool direct;
+    char tmp[4096];
+    int fd;
+
+    for (size_t i = 0; i < s->n; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %d\n", s->l[i].ctx->app->name,
+                              s->l[i].addr.host, s->l[i].port);
+    /* a pipe or FIFO (tests) is written directly; a regular file atomically via rename */
+    direct = !strncmp(path, "/dev/fd/", 8) || (stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    fd = open(direct ? path : tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, buf, n) != (ssize_t)n) {
+        if (fd >= 0)
+            close(fd);
+        return bt_fail(err, BT_EINTERNAL, NULL, "cannot write port file %s", path);
+    }
+    close(fd);
+    if (!direct && rename(tmp, path) != 0)
+        return bt_fail(err, BT_EINTERNAL, NULL, "cannot write port file %s", path);
+    return BT_OK;
+}
+
+int bt_server_start(const struct bt_config *config, const struct bt_app *const *apps,
+                    struct bt_server **out, struct bt_err *err)
+{
+    struct bt_server *s = calloc(1, sizeof(*s));
+    int rc;
+
+    if (!s)
+        abort();
+    *out = NULL;
+    s->config = config;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    rc = bt_dbpool_open(config->db_url, config->db_pool, &s->pool, err);
+    if (rc != BT_OK)
+        goto fail;
+    for (size_t i = 0; apps[i]; i++) {
+        struct listener *l;
+        if (!bt_config_enabled(config, apps[i]->name))
+            continue;
+        l = &s->l[s->n];
+        l->srv = s;
+        l->addr = bt_config_listen(config, apps[i]->name, apps[i]->default_port);
+        rc = bt_app_ctx_new(apps[i], config, s->pool, &l->ctx, err);
+        if (rc != BT_OK)
+            goto fail;
+        s->n++;
+        rc = listener_start(s, l, err);
+        if (rc != BT_OK)
+            goto fail;
+        {
+            char port[16];
+            snprintf(port, sizeof(port), "%d", l->port);
+            bt_log_info("listening", "service", apps[i]->name, "host", l->addr.host, "port", port,
+                        NULL);
+        }
+    }
+    if (s->n == 0) {
+        rc = bt_fail(err, BT_EINVAL, NULL, "no service enabled");
+        goto fail;
+    }
+    if (config->port_file && (rc = write_port_file(s, err)) != BT_OK)
+        goto fail;
+    *out = s;
+    return BT_OK;
+fail:
+    bt_server_stop(s);
+    return rc;
+}
+
+void bt_server_stop(struct bt_server *s)
+{
+    struct timespec deadline;
+
+    if (!s)
+        return;
+    /* 1. stop accepting on every listener. The listen socket is closed only after the daemon
+     * has stopped: its worker threads take it out of their epoll sets asynchronously, and a
+     * socket closed under them is a fatal error in libmicrohttpd. */
+    MHD_socket quiesced[BT_MAX_APPS];
+    for (size_t i = 0; i < s->n; i++)
+        quiesced[i] = s->l[i].d ? MHD_quiesce_daemon(s->l[i].d) : MHD_INVALID_SOCKET;
+    /* 2. let in-flight requests finish (bounded: a stuck client must not block shutdown) */
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&s->mu);
+    while (s->inflight > 0)
+        if (pthread_cond_timedwait(&s->idle, &s->mu, &deadline) != 0)
+            break;
+    pthread_mutex_unlock(&s->mu);
+    /* 3. close connections and threads, then the apps, then the database */
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->l[i].d)
+            MHD_stop_daemon(s->l[i].d);
+        if (quiesced[i] != MHD_INVALID_SOCKET)
+            close(quiesced[i]);
+    }
+    for (size_t i = 0; i < s->n; i++)
+        bt_app_ctx_free(s->l[i].ctx);
+    if (s->pool)
+        bt_dbpool_free(s->pool);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

@@ -1,0 +1,800 @@
+/* SPDX-License-Identifier: MIT
+ * bt_test.c - the test harness: in-process apps, the real binary on ephemeral ports, a fake
+ * upstream HTTP server, and JSON subset assertions. See bt_test.h for the contract.
+ */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bt_test.h"
+
+/* ---- responses ---- */
+
+void bt_test_resp_release(struct bt_test_resp *r)
+{
+    if (!r)
+        return;
+    free(r->body);
+    json_decref(r->json);
+    for (size_t i = 0; i < r->nheaders; i++) {
+        free((char *)(uintptr_t)r->headers[i].name);
+        free((char *)(uintptr_t)r->headers[i].value);
+    }
+    free(r->headers);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *bt_test_resp_header(const struct bt_test_resp *r, const char *name)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (!strcasecmp(r->headers[i].name, name))
+            return r->headers[i].value;
+    return NULL;
+}
+
+static void resp_add_header(struct bt_test_resp *r, const char *name, size_t nlen,
+                            const char *value, size_t vlen)
+{
+    struct bt_kv *h = realloc(r->headers, (r->nheaders + 1) * sizeof(*h));
+    char *n = strndup(name, nlen);
+    assert_non_null(h);
+    assert_non_null(n);
+    for (char *p = n; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    r->headers = h;
+    h[r->nheaders].name = n;
+    h[r->nheaders].value = strndup(value, vlen);
+    r->nheaders++;
+}
+
+static void resp_set_body(struct bt_test_resp *r, const char *p, size_t n)
+{
+    r->body = malloc(n + 1);
+    assert_non_null(r->body);
+    if (n)
+        memcpy(r->body, p, n);
+    r->body[n] = '\0';
+    r->len = n;
+    r->json = json_loadb(r->body, n, JSON_DECODE_ANY, NULL);
+}
+
+/* ---- engine ---- */
+
+const char *bt_test_engine(void)
+{
+    const char *e = getenv("BENTO_TEST_ENGINE");
+
+    if (!e || !*e || !strcmp(e, "sqlite"))
+        return "sqlite";
+    if (strcmp(e, "pg")) {
+        fprintf(stderr, "BENTO_TEST_ENGINE must be sqlite or pg\n");
+        exit(1);
+    }
+    if (!getenv("BENTO_TEST_PG_DSN") || !*getenv("BENTO_TEST_PG_DSN")) {
+        const char *req = getenv("BENTO_TEST_REQUIRE_PG");
+        if (req && !strcmp(req, "1")) {
+            fprintf(stderr, "pg engine required but BENTO_TEST_PG_DSN is not set\n");
+            exit(1);
+        }
+        fprintf(stderr, "skipped: BENTO_TEST_PG_DSN is not set\n");
+        exit(77);
+    }
+    return "pg";
+}
+
+static atomic_uint schema_seq;
+
+/* the schema name is carried in the URL we return; recover it for DROP */
+static const char *url_schema(const char *url)
+{
+    const char *p = strstr(url, "search_path%3D");
+    return p ? p + strlen("search_path%3D") : NULL;
+}
+
+static void pg_admin(const char *sql)
+{
+    PGconn *c = PQconnectdb(getenv("BENTO_TEST_PG_DSN"));
+    PGresult *res;
+
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "pg: %s", PQerrorMessage(c));
+        PQfinish(c);
+        fail_msg("cannot connect to BENTO_TEST_PG_DSN");
+    }
+    res = PQexec(c, "SET client_min_messages = warning");
+    PQclear(res);
+    res = PQexec(c, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "pg: %s: %s", sql, PQerrorMessage(c));
+        PQclear(res);
+        PQfinish(c);
+        fail_msg("pg admin statement failed");
+    }
+    PQclear(res);
+    PQfinish(c);
+}
+
+char *bt_test_db_url_new(void)
+{
+    char *url;
+
+    if (!strcmp(bt_test_engine(), "pg")) {
+        const char *dsn = getenv("BENTO_TEST_PG_DSN");
+        char schema[64], sql[128];
+        unsigned rnd = (unsigned)(bt_mono_ns() & 0xffffff);
+        snprintf(schema, sizeof(schema), "bt_%d_%u_%u", (int)getpid(),
+                 atomic_fetch_add(&schema_seq, 1), rnd);
+        snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", schema);
+        pg_admin(sql);
+        assert_true(asprintf(&url, "%s%soptions=-csearch_path%%3D%s", dsn,
+                             strchr(dsn, '?') ? "&" : "?", schema) > 0);
+    } else {
+        char dir[] = "/tmp/bt-test-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        assert_true(asprintf(&url, "sqlite:%s/test.db", dir) > 0);
+    }
+    return url;
+}
+
+void bt_test_db_url_release(char *url)
+{
+    if (!url)
+        return;
+    if (!strncmp(url, "sqlite:", 7)) {
+        char *path = url + 7, *slash = strrchr(path, '/');
+        char f[4200];
+        const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < 4; i++) {
+            snprintf(f, sizeof(f), "%s%s", path, sfx[i]);
+            unlink(f);
+        }
+        if (slash) {
+            *slash = '\0';
+            rmdir(path);
+        }
+    } else if (url_schema(url)) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", url_schema(url));
+        pg_admin(sql);
+    }
+    free(url);
+}
+
+/* ---- handler tier ---- */
+
+struct bt_test_app {
+    struct bt_config cfg;
+    char *url;
+    struct bt_dbpool *pool;
+    struct bt_app_ctx *ctx;
+};
+
+struct bt_test_app *bt_test_app_new(const struct bt_app *app, const char *const *settings)
+{
+    struct bt_test_app *t = calloc(1, sizeof(*t));
+    const char *why = NULL;
+    struct bt_err err;
+
+    assert_non_null(t);
+    bt_err_clear(&err);
+    assert_int_equal(bt_config_defaults(&t->cfg, &why), 0);
+    t->cfg.access_log = false;
+    for (size_t i = 0; settings && settings[i]; i++) {
+        char *kv;
+        assert_true(asprintf(&kv, "%s.%s", app->name, settings[i]) > 0);
+        assert_int_equal(bt_config_add_setting(&t->cfg, kv), 0);
+        free(kv);
+    }
+    t->url = bt_test_db_url_new();
+    t->cfg.db_url = t->url;
+    if (bt_dbpool_open(t->url, 4, &t->pool, &err) != BT_OK)
+        fail_msg("db open: %s", err.msg);
+    if (bt_app_ctx_new(app, &t->cfg, t->pool, &t->ctx, &err) != BT_OK)
+        fail_msg("app start: %s", err.msg);
+    return t;
+}
+
+void bt_test_app_free(struct bt_test_app *t)
+{
+    if (!t)
+        return;
+    bt_app_ctx_free(t->ctx);
+    bt_dbpool_free(t->pool);
+    bt_test_db_url_release(t->url);
+    for (size_t i = 0; i < t->cfg.nset; i++) {
+        free((char *)(uintptr_t)t->cfg.set_keys[i]);
+        free((char *)(uintptr_t)t->cfg.set_vals[i]);
+    }
+    free(t);
+}
+
+struct bt_app_ctx *bt_test_ctx(struct bt_test_app *t)
+{
+    return t->ctx;
+}
+
+struct bt_db *bt_test_db_get(struct bt_test_app *t)
+{
+    struct bt_err err;
+    struct bt_db *db = bt_dbpool_get(t->pool, 5000, &err);
+    if (!db)
+        fail_msg("db get: %s", err.msg);
+    return db;
+}
+
+void bt_test_db_put(struct bt_test_app *t, struct bt_db *db)
+{
+    bt_dbpool_put(t->pool, db);
+}
+
+void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *path,
+                         const char *const *headers, const void *body, size_t n,
+                         struct bt_test_resp *r)
+{
+    struct bt_arena *a = bt_arena_new();
+    struct bt_req rq;
+    struct bt_res rs;
+    const char *q = strchr(path, '?');
+    size_t nh = 0;
+    bool has_ct = false;
+
+    bt_test_resp_release(r);
+    bt_req_init(&rq, &rs, a, t->ctx);
+    rq.method = bt_method_parse(method);
+    rq.method_str = method;
+    rq.client_ip = "127.0.0.1";
+    {
+        /* the server hands the pipeline a percent-decoded path (MHD does it); so do we */
+        const char *raw = q ? bt_arena_strndup(a, path, (size_t)(q - path)) : path;
+        char *dec = bt_url_decode(a, raw, strlen(raw), false);
+        rq.path = dec ? dec : raw;
+    }
+    if (q) {
+        rq.raw_query = q + 1;
+        if (bt_query_parse(a, q + 1, 256, &rq.query, &rq.nquery)) {
+            /* the server answers a malformed query with the app's 400 before routing */
+            struct bt_err err;
+            bt_err_clear(&err);
+            bt_err_add_field(&err, "query", "query string is malformed or too long");
+            rq.request_id = "-";
+            bt_pipeline_fail(t->ctx, &rq, &rs, &err);
+            goto out;
+        }
+    }
+    for (size_t i = 0; headers && headers[i]; i++)
+        nh++;
+    rq.headers = bt_arena_alloc(a, (nh + 1) * sizeof(*rq.headers));
+    for (size_t i = 0; i < nh; i++) {
+        const char *colon = strchr(headers[i], ':');
+        char *name;
+        assert_non_null(colon);
+        name = bt_arena_strndup(a, headers[i], (size_t)(colon - headers[i]));
+        for (char *p = name; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        colon++;
+        while (*colon == ' ')
+            colon++;
+        rq.headers[rq.nheaders].name = name;
+        rq.headers[rq.nheaders].value = bt_arena_strdup(a, colon);
+        if (!strcmp(name, "content-type"))
+            has_ct = true;
+        rq.nheaders++;
+    }
+    if (body && !has_ct) {
+        rq.headers[rq.nheaders].name = "content-type";
+        rq.headers[rq.nheaders].value = "application/json";
+        rq.nheaders++;
+    }
+    if (body) {
+        rq.body = bt_arena_memdup(a, body, n);
+        rq.body_len = n;
+    }
+    bt_pipeline_run(t->ctx, &rq, &rs);
+out:
+    if (rs.json) {
+        rs.body = bt_json_dump(a, rs.json, &rs.len);
+        json_decref(rs.json);
+        rs.json = NULL;
+    }
+    r->status = rs.status;
+    if (rs.file_fd >= 0) {
+        char *buf = malloc(rs.file_len + 1);
+        ssize_t got;
+        assert_non_null(buf);
+        got = pread(rs.file_fd, buf, rs.file_len, 0);
+        assert_true(got == (ssize_t)rs.file_len);
+        resp_set_body(r, buf, rs.file_len);
+        free(buf);
+        close(rs.file_fd);
+    } else {
+        resp_set_body(r, rs.body, rs.len);
+    }
+    if (rs.content_type)
+        resp_add_header(r, "content-type", 12, rs.content_type, strlen(rs.content_type));
+    for (size_t i = 0; i < rs.nheaders; i++)
+        resp_add_header(r, rs.headers[i].name, strlen(rs.headers[i].name), rs.headers[i].value,
+                        strlen(rs.headers[i].value));
+    bt_arena_free(a);
+}
+
+void bt_test_request(struct bt_test_app *t, const char *method, const char *path,
+                     const char *const *headers, const char *body, struct bt_test_resp *r)
+{
+    bt_test_request_raw(t, method, path, headers, body, body ? strlen(body) : 0, r);
+}
+
+void bt_test_requestf(struct bt_test_app *t, const char *method, const char *body,
+                      struct bt_test_resp *r, const char *fmt, ...)
+{
+    char *path;
+    va_list ap;
+
+    va_start(ap, fmt);
+    assert_true(vasprintf(&path, fmt, ap) > 0);
+    va_end(ap);
+    bt_test_request(t, method, path, NULL, body, r);
+    free(path);
+}
+
+/* ---- black-box tier ---- */
+
+struct bt_test_proc {
+    pid_t pid;
+    char dir[64];
+    char *url;
+    size_t napps;
+    char apps[BT_MAX_APPS][32];
+    int ports[BT_MAX_APPS];
+};
+
+static void rm_rf(const char *dir)
+{
+    char *cmd;
+    if (asprintf(&cmd, "rm -rf '%s'", dir) > 0) {
+        if (system(cmd) != 0) {
+            /* best effort */
+        }
+        free(cmd);
+    }
+}
+
+struct bt_test_proc *bt_test_proc_start(const char *services, const char *const *extra_args,
+                                        const char *const *env)
+{
+    struct bt_test_proc *p = calloc(1, sizeof(*p));
+    const char *bin = getenv("BENTO_BIN");
+    int fds[2];
+    char portfile[32], *svc, *save = NULL, *tok;
+    const char *argv[64];
+    size_t argc = 0, got = 0;
+    char buf[2048];
+    char *listens[BT_MAX_APPS];
+
+    assert_non_null(p);
+    if (!bin)
+        fail_msg("BENTO_BIN is not set (ctest sets it)");
+    strcpy(p->dir, "/tmp/bt-proc-XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    p->url = bt_test_db_url_new();
+    assert_int_equal(pipe(fds), 0);
+    snprintf(portfile, sizeof(portfile), "/dev/fd/%d", fds[1]);
+
+    argv[argc++] = bin;
+    argv[argc++] = "serve";
+    argv[argc++] = "--services";
+    argv[argc++] = services;
+    argv[argc++] = "--data-dir";
+    argv[argc++] = p->dir;
+    argv[argc++] = "--db";
+    argv[argc++] = p->url;
+    argv[argc++] = "--port-file";
+    argv[argc++] = portfile;
+    argv[argc++] = "--threads";
+    argv[argc++] = "4";
+    svc = strdup(services);
+    for (tok = strtok_r(svc, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        assert_true(p->napps < BT_MAX_APPS);
+        snprintf(p->apps[p->napps], sizeof(p->apps[0]), "%s", tok);
+        assert_true(asprintf(&listens[p->napps], "%s=127.0.0.1:0", tok) > 0);
+        argv[argc++] = "--listen";
+        argv[argc++] = listens[p->napps];
+        p->napps++;
+    }
+    for (size_t i = 0; extra_args && extra_args[i]; i++)
+        argv[argc++] = extra_args[i];
+    argv[argc] = NULL;
+
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        char logpath[128];
+        int logfd;
+        close(fds[0]);
+        snprintf(logpath, sizeof(logpath), "%s/bento.log", p->dir);
+        logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (logfd >= 0) {
+            dup2(logfd, 2);
+            close(logfd);
+        }
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)(uintptr_t)env[i]);
+        execv(bin, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    for (size_t i = 0; i < p->napps; i++)
+        free(listens[i]);
+    free(svc);
+    /* read "name host port" lines until every app reported (EOF = the child died) */
+    for (;;) {
+        size_t lines = 0;
+        ssize_t n = read(fds[0], buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        for (char *s = buf; *s; s++)
+            lines += *s == '\n';
+        if (lines >= p->napps)
+            break;
+    }
+    close(fds[0]);
+    buf[got] = '\0';
+    for (char *line = buf; line && *line;) {
+        char name[64], host[64];
+        int port;
+        char *nl = strchr(line, '\n');
+        if (sscanf(line, "%63s %63s %d", name, host, &port) == 3)
+            for (size_t i = 0; i < p->napps; i++)
+                if (!strcmp(p->apps[i], name))
+                    p->ports[i] = port;
+        line = nl ? nl + 1 : NULL;
+    }
+    for (size_t i = 0; i < p->napps; i++) {
+        if (p->ports[i] <= 0) {
+            char cmd[160];
+            snprintf(cmd, sizeof(cmd), "cat %s/bento.log >&2", p->dir);
+            if (system(cmd) != 0) {
+                /* the log is only a diagnostic */
+            }
+            fail_msg("bento did not start %s", p->apps[i]);
+        }
+    }
+    return p;
+}
+
+int bt_test_proc_stop(struct bt_test_proc *p)
+{
+    int status = 0;
+
+    if (!p)
+        return 0;
+    kill(p->pid, SIGTERM);
+    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "cat %s/bento.log >&2", p->dir);
+        if (system(cmd) != 0) {
+            /* diagnostic only */
+        }
+    }
+    bt_test_db_url_release(p->url);
+    rm_rf(p->dir);
+    free(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int bt_test_proc_port(const struct bt_test_proc *p, const char *app)
+{
+    for (size_t i = 0; i < p->napps; i++)
+        if (!strcmp(p->apps[i], app))
+            return p->ports[i];
+    fail_msg("no such app in process: %s", app);
+    return -1;
+}
+
+const char *bt_test_proc_data_dir(const struct bt_test_proc *p)
+{
+    return p->dir;
+}
+
+struct curl_sink {
+    struct bt_test_resp *r;
+    char *buf;
+    size_t len;
+};
+
+static size_t curl_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct curl_sink *s = ud;
+    size_t n = size * nmemb;
+    char *b = realloc(s->buf, s->len + n + 1);
+    assert_non_null(b);
+    memcpy(b + s->len, ptr, n);
+    s->buf = b;
+    s->len += n;
+    return n;
+}
+
+static size_t curl_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct curl_sink *s = ud;
+    size_t n = size * nmemb;
+    char *colon = memchr(ptr, ':', n);
+
+    if (colon) {
+        const char *v = colon + 1;
+        size_t vlen = n - (size_t)(v - ptr);
+        while (vlen && (*v == ' '))
+            v++, vlen--;
+        while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+            vlen--;
+        resp_add_header(s->r, ptr, (size_t)(colon - ptr), v, vlen);
+    }
+    return n;
+}
+
+void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
+                  const char *const *headers, const void *body, size_t n, struct bt_test_resp *r)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = NULL;
+    struct curl_sink sink = {r, NULL, 0};
+    char *url;
+    long status = 0;
+    CURLcode cc;
+
+    bt_test_resp_release(r);
+    assert_non_null(c);
+    assert_true(asprintf(&url, "http://127.0.0.1:%d%s", bt_test_proc_port(p, app), path) > 0);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    for (size_t i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    if (body) {
+        bool has_ct = false;
+        for (size_t i = 0; headers && headers[i]; i++)
+            if (!strncasecmp(headers[i], "content-type:", 13))
+                has_ct = true;
+        if (!has_ct)
+            hl = curl_slist_append(hl, "Content-Type: application/json");
+        hl = curl_slist_append(hl, "Expect:");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK)
+        fail_msg("http %s %s: %s", method, path, curl_easy_strerror(cc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    r->status = (int)status;
+    resp_set_body(r, sink.buf ? sink.buf : "", sink.len);
+    free(sink.buf);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    free(url);
+}
+
+char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size_t n,
+                  size_t *out_len)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    struct pollfd pfd;
+
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)bt_test_proc_port(p, app));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    for (size_t off = 0; off < n;) {
+        ssize_t w = send(fd, (const char *)req + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may close early (413): read what it said */
+        off += (size_t)w;
+    }
+    /* no half-close: a server may rightly treat EOF as an aborted request; callers end their
+     * requests with "Connection: close" or rely on the server closing */
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    for (;;) {
+        char chunk[4096];
+        ssize_t got;
+        if (poll(&pfd, 1, 10000) <= 0)
+            break;
+        got = recv(fd, chunk, sizeof(chunk), 0);
+        if (got <= 0)
+            break;
+        buf = realloc(buf, len + (size_t)got + 1);
+        assert_non_null(buf);
+        memcpy(buf + len, chunk, (size_t)got);
+        len += (size_t)got;
+    }
+    close(fd);
+    if (!buf)
+        buf = calloc(1, 1);
+    buf[len] = '\0';
+    if (out_len)
+        *out_len = len;
+    return buf;
+}
+
+/* ---- upstream ---- */
+
+struct bt_test_upstream {
+    struct MHD_Daemon *d;
+    bt_test_upstream_fn *fn;
+    void *ud;
+    char url[64];
+    atomic_uint hits;
+    pthread_mutex_t mu;
+    pthread_cond_t stop;
+    bool stopping;
+};
+
+struct up_conn {
+    char *body;
+    size_t len;
+};
+
+static enum MHD_Result up_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct bt_test_upstream *u = cls;
+    struct up_conn *uc = *con_cls;
+    struct bt_test_upstream_req rq;
+    struct bt_test_upstream_resp rs = {200, "application/json", NULL};
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    (void)version;
+
+    if (!uc) {
+        uc = calloc(1, sizeof(*uc));
+        *con_cls = uc;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        uc->body = realloc(uc->body, uc->len + *upload_data_size + 1);
+        memcpy(uc->body + uc->len, upload_data, *upload_data_size);
+        uc->len += *upload_data_size;
+        uc->body[uc->len] = '\0';
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    memset(&rq, 0, sizeof(rq));
+    rq.method = method;
+    rq.path = url;
+    rq.body = uc->body ? uc->body : "";
+    rq.body_len = uc->len;
+    rq.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    atomic_fetch_add(&u->hits, 1);
+    u->fn(&rq, &rs, u->ud);
+    if (rs.status == 0) {
+        /* the handler asked for no answer: hold the connection until the fake server stops
+         * (timeout tests), then drop it */
+        struct timespec deadline;
+        free(rs.body);
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 30;
+        pthread_mutex_lock(&u->mu);
+        while (!u->stopping)
+            if (pthread_cond_timedwait(&u->stop, &u->mu, &deadline) != 0)
+                break;
+        pthread_mutex_unlock(&u->mu);
+        return MHD_NO;
+    }
+    resp = MHD_create_response_from_buffer(rs.body ? strlen(rs.body) : 0,
+                                           rs.body ? rs.body : (char *)(uintptr_t) "",
+                                           MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, "Content-Type", rs.content_type ? rs.content_type : "text/plain");
+    ret = MHD_queue_response(c, (unsigned)rs.status, resp);
+    MHD_destroy_response(resp);
+    free(rs.body);
+    return ret;
+}
+
+static void up_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct up_conn *uc = *con_cls;
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (uc) {
+        free(uc->body);
+        free(uc);
+        *con_cls = NULL;
+    }
+}
+
+struct bt_test_upstream *bt_test_upstream_start(bt_test_upstream_fn *fn, void *ud)
+{
+    struct bt_test_upstream *u = calloc(1, sizeof(*u));
+    struct sockaddr_in sa;
+    const union MHD_DaemonInfo *di;
+
+    assert_non_null(u);
+    u->fn = fn;
+    u->ud = ud;
+    pthread_mutex_init(&u->mu, NULL);
+    pthread_cond_init(&u->stop, NULL);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    u->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
+                            NULL, NULL, up_request, u, MHD_OPTION_SOCK_ADDR, &sa,
+                            MHD_OPTION_NOTIFY_COMPLETED, up_completed, NULL,
+                            MHD_OPTION_CONNECTION_TIMEOUT, 5u, MHD_OPTION_END);
+    assert_non_null(u->d);
+    di = MHD_get_daemon_info(u->d, MHD_DAEMON_INFO_BIND_PORT);
+    assert_non_null(di);
+    snprintf(u->url, sizeof(u->url), "http://127.0.0.1:%u", di->port);
+    return u;
+}
+
+const char *bt_test_upstream_url(const struct bt_test_upstream *u)
+{
+    return u->url;
+}
+
+unsigned bt_test_upstream_hits(const struct bt_test_upstream *u)
+{
+    return atomic_load(&((struct bt_test_upstream *)(uintptr_t)u)->hits);
+}
+
+void bt_test_upstream_stop(struct bt_test_upstream *u)
+{
+    if (!u)
+        return;
+    pthread_mutex_lock(&u->mu);
+    u->stopping = true;
+    pthread_cond_broadcast(&u->stop);
+    pthread_mutex_unlock(&u->mu);
+    MHD_stop_daemon(u->d);
+    pthread_cond_destroy(&u->stop);
+    pthread_mutex_destroy(&u->mu);
+    free(u);
+}
+
+/* ---- assertions ---- */
+
+void bt_test_fail_subset(const json_t *actual, const char *pattern, const char *file, int line)
+{
+    char *a = actual ? json_dumps(actual, JSON_INDENT(1)) : NULL;
+    print_error("json subset mismatch\n  expected subset: %s\n  actual: %s\n", pattern,
+                a ? a : "(not json)");
+    free(a);
+    _fail(file, line);
+    abort();
+}

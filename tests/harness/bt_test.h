@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT
+ * bt_test.h - the test harness shared by every tier.
+ *   handler tier: an app running in-process on a fresh database, requests run through the
+ *                 real pipeline without sockets (bt_test_app_*).
+ *   black-box:    the real bento binary on 127.0.0.1:0, spoken to over libcurl
+ *                 (bt_test_proc_*).
+ *   upstream:     a small local HTTP server that plays an external service (LLM provider,
+ *                 Telegram, ...) for the real client code (bt_test_upstream_*).
+ * Engine selection: BENTO_TEST_ENGINE=sqlite (default) or pg. With pg the server named by
+ * BENTO_TEST_PG_DSN is used, each fixture in its own fresh schema; without a DSN the test
+ * exits 77 (skipped) unless BENTO_TEST_REQUIRE_PG=1, which makes it fail instead.
+ */
+#ifndef BT_TEST_H
+#define BT_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include <bento/bento.h>
+
+/* ---- responses (both tiers) ---- */
+struct bt_test_resp {
+    int status;
+    char *body; /* NUL-terminated, owned by the response */
+    size_t len;
+    json_t *json;          /* parsed body if JSON, else NULL (owned) */
+    struct bt_kv *headers; /* names lower-cased (owned) */
+    size_t nheaders;
+};
+
+/** Release what a response holds; safe on a zeroed or already released response.
+ *  Every request function releases r first, so a response can be reused in a loop. */
+void bt_test_resp_release(struct bt_test_resp *r);
+const char *bt_test_resp_header(const struct bt_test_resp *r, const char *name);
+
+/* ---- engine ---- */
+
+/** "sqlite" or "pg" from BENTO_TEST_ENGINE. Exits 77 (or fails when required) if pg is
+ *  selected without BENTO_TEST_PG_DSN. Call first in main (BT_TEST_MAIN does). */
+const char *bt_test_engine(void);
+
+/** A fresh, empty database URL for this engine: a new SQLite file in a temporary directory,
+ *  or a new schema on the PostgreSQL server. Dropped by bt_test_db_url_release. */
+char *bt_test_db_url_new(void);
+void bt_test_db_url_release(char *url);
+
+/* ---- handler tier ---- */
+struct bt_test_app;
+
+/** Start app in-process on a fresh database (migrations applied, init run). settings is a
+ *  NULL-terminated list of "key=value" app settings (as --set app.key=value), may be NULL. */
+struct bt_test_app *bt_test_app_new(const struct bt_app *app, const char *const *settings);
+void bt_test_app_free(struct bt_test_app *t);
+
+/** Run one request. path may include "?query". body may be NULL. headers: NULL-terminated
+ *  "Name: value" list, may be NULL (Content-Type: application/json is added when a body is
+ *  given and no Content-Type is). */
+void bt_test_request(struct bt_test_app *t, const char *method, const char *path,
+                     const char *const *headers, const char *body, struct bt_test_resp *r);
+/** Same with a raw body of n bytes (may contain NULs). */
+void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *path,
+                         const char *const *headers, const void *body, size_t n,
+                         struct bt_test_resp *r);
+/** Path built with printf. */
+void bt_test_requestf(struct bt_test_app *t, const char *method, const char *body,
+                      struct bt_test_resp *r, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+struct bt_app_ctx *bt_test_ctx(struct bt_test_app *t);
+/** A connection for direct setup or checks; returned by bt_test_db_put. */
+struct bt_db *bt_test_db_get(struct bt_test_app *t);
+void bt_test_db_put(struct bt_test_app *t, struct bt_db *db);
+
+/* ---- black-box tier ---- */
+struct bt_test_proc;
+
+/** Start the bento binary (path from BENTO_BIN, set by ctest) serving services (comma list)
+ *  on 127.0.0.1 ephemeral ports with a fresh database and data directory. extra_args: more
+ *  command-line arguments (NULL-terminated, may be NULL); env: "NAME=value" list added to
+ *  the environment (may be NULL). Waits until every listener is up (reads the port file
+ *  through a pipe: no sleeping). Fails the test if it cannot start. */
+struct bt_test_proc *bt_test_proc_start(const char *services, const char *const *extra_args,
+                                        const char *const *env);
+/** SIGTERM, wait for exit; returns the exit status (0 = clean). */
+int bt_test_proc_stop(struct bt_test_proc *p);
+int bt_test_proc_port(const struct bt_test_proc *p, const char *app);
+const char *bt_test_proc_data_dir(const struct bt_test_proc *p);
+
+/** HTTP request to the process's listener for app (libcurl). */
+void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
+                  const char *const *headers, const void *body, size_t n, struct bt_test_resp *r);
+
+/** Raw bytes over a TCP socket to app's port; reads the reply until close or timeout and
+ *  returns it NUL-terminated (malloc'd, caller frees). For malformed-protocol tests. */
+char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size_t n,
+                  size_t *out_len);
+
+/* ---- upstream (fake external service) ---- */
+struct bt_test_upstream;
+
+/** What a fake service answers. Fill status, content type and body (malloc'd; the harness
+ *  frees it). Called on the server's thread. */
+struct bt_test_upstream_req {
+    const char *method, *path, *query, *body; /* body NUL-terminated */
+    size_t body_len;
+    const char *authorization; /* Authorization header or NULL */
+};
+struct bt_test_upstream_resp {
+    int status;
+    const char *content_type;
+    char *body; /* malloc'd */
+};
+typedef void bt_test_upstream_fn(const struct bt_test_upstream_req *rq,
+                                 struct bt_test_upstream_resp *rs, void *ud);
+
+/** Start on 127.0.0.1:0. base_url() is "http://127.0.0.1:PORT". */
+struct bt_test_upstream *bt_test_upstream_start(bt_test_upstream_fn *fn, void *ud);
+const char *bt_test_upstream_url(const struct bt_test_upstream *u);
+/** Number of requests served so far. */
+unsigned bt_test_upstream_hits(const struct bt_test_upstream *u);
+void bt_test_upstream_stop(struct bt_test_upstream *u);
+
+/* ---- assertions ---- */
+#define bt_assert_subset(json, pattern)                                                            \
+    do {                                                                                           \
+        if (!bt_json_subset((json), (pattern)))                                                    \
+            bt_test_fail_subset((json), (pattern), __FILE__, __LINE__);                            \
+    } while (0)
+void bt_test_fail_subset(const json_t *actual, const char *pattern, const char *file, int line)
+    __attribute__((noreturn));
+
+/** main() for a test binary: checks the engine (skip/fail rules above), runs the group. */
+#define BT_TEST_MAIN(tests)                                                                        \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        bt_test_engine();                                                                          \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                          \
+    }
+
+#endif
