@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT
+ * db_pg.c - the PostgreSQL back end over libpq: connect (UTF8, TimeZone UTC), run one
+ * statement with text-format parameters, type results by column OID so the JSON matches the
+ * SQLite back end, and notice a lost connection so the pool reconnects.
+ * Must not: change the URL it is given (tests pass search_path in options=); splice values
+ * into SQL; print libpq notices (they would interleave with the JSON log on stderr).
+ */
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include <bento/arena.h>
+#include <bento/db.h>
+#include <bento/err.h>
+
+#include "db/db_private.h"
+
+/* Type OIDs from PostgreSQL's pg_type.dat; stable across versions. */
+#define OID_BOOL 16
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_OID 26
+#define OID_FLOAT4 700
+#define OID_FLOAT8 701
+#define OID_NUMERIC 1700
+
+struct pg_db {
+    struct bt_db base; /* first: a struct bt_db * is a struct pg_db * */
+    PGconn *conn;
+};
+
+static struct pg_db *pg(struct bt_db *db)
+{
+    return (struct pg_db *)db;
+}
+
+static void pg_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* libpq messages end in a newline and may span lines: one line for struct bt_err. */
+static void one_line(const char *in, char *out, size_t n)
+{
+    size_t len = 0;
+
+    for (; in && *in && len + 1 < n; in++) {
+        char c = *in == '\n' || *in == '\t' || *in == '\r' ? ' ' : *in;
+        if (c == ' ' && (len == 0 || out[len - 1] == ' '))
+            continue;
+        out[len++] = c;
+    }
+    while (len && out[len - 1] == ' ')
+        len--;
+    out[len] = '\0';
+}
+
+/* ---- connection ---- */
+
+static void pg_close(struct bt_db *db)
+{
+    if (!db)
+        return;
+    PQfinish(pg(db)->conn);
+    free(db);
+}
+
+static int pg_open(const char *url, struct bt_db **out, struct bt_err *err)
+{
+    char msg[400];
+    struct pg_db *p;
+    PGresult *res;
+    int rc;
+
+    *out = NULL;
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return bt_fail(err, BT_EDB, NULL, "pg: out of memory");
+    p->base.ops = &bt_db_pg_ops;
+    p->conn = PQconnectdb(url);
+    if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
+        one_line(p->conn ? PQerrorMessage(p->conn) : "out of memory", msg, sizeof(msg));
+        rc = bt_fail(err, BT_EDB, NULL, "pg: cannot connect: %s", msg);
+        pg_close(&p->base);
+        return rc;
+    }
+    PQsetNoticeProcessor(p->conn, pg_quiet, NULL);
+    if (PQsetClientEncoding(p->conn, "UTF8") != 0) {
+        one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
+        rc = bt_fail(err, BT_EDB, NULL, "pg: cannot set client encoding: %s", msg);
+        pg_close(&p->base);
+        return rc;
+    }
+    res = PQexec(p->conn, "SET TimeZone TO 'UTC'");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
+        PQclear(res);
+        rc = bt_fail(err, BT_EDB, NULL, "pg: cannot set time zone: %s", msg);
+        pg_close(&p->base);
+        return rc;
+    }
+    PQclear(res);
+    *out = &p->base;
+    return BT_OK;
+}
+
+static bool pg_engine_in_tx(struct bt_db *db)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(pg(db)->conn);
+
+    return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE;
+}
+
+static bool pg_healthy(struct bt_db *db)
+{
+    PGconn *conn = pg(db)->conn;
+    struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+
+    if (db->broken || PQstatus(conn) != CONNECTION_OK ||
+        PQtransactionStatus(conn) != PQTRANS_IDLE || pfd.fd < 0)
+        return false;
+    /* An idle connection has nothing to read (bento never LISTENs). Anything there is the
+     * server's FATAL message and EOF after a restart or pg_terminate_backend, or a stray
+     * notice: either way a fresh connection is the safe choice. */
+    return poll(&pfd, 1, 0) == 0;
+}
+
+/* ---- errors ---- */
+
+/* DETAIL "Key (a, b)=(1, 2) already exists." -> "a,b" */
+static void unique_columns(const char *detail, char *out, size_t n)
+{
+    size_t len = 0;
+
+    out[0] = '\0';
+    if (!detail || strncmp(detail, "Key (", 5) != 0)
+        return;
+    const char *end = strstr(detail, ")=(");
+    if (!end)
+        return;
+    for (const char *p = detail + 5; p < end && len + 1 < n; p++) {
+        if (*p != ' ')
+            out[len++] = *p;
+    }
+    out[len] = '\0';
+}
+
+static int pg_fail(struct pg_db *p, PGresult *res, struct bt_err *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char msg[400], cols[64];
+
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        p->base.broken = true;
+        one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
+        return bt_db_fail(&p->base, err, BT_EDB, NULL, msg[0] ? msg : "connection lost");
+    }
+    if (state && !strncmp(state, "23", 2)) {
+        if (!strcmp(state, "23505")) {
+            unique_columns(PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), cols, sizeof(cols));
+            return bt_db_fail(&p->base, err, BT_ECONFLICT, cols[0] ? cols : NULL,
+                              "unique constraint violated");
+        }
+        if (!strcmp(state, "23503"))
+            return bt_db_fail(&p->base, err, BT_ECONFLICT, NULL, "foreign key constraint violated");
+        if (!strcmp(state, "23514"))
+            return bt_db_fail(&p->base, err, BT_ECONFLICT, NULL, "check constraint violated");
+        if (!strcmp(state, "23502"))
+            return bt_db_fail(&p->base, err, BT_ECONFLICT, NULL, "not null constraint violated");
+        return bt_db_fail(&p->base, err, BT_ECONFLICT, NULL, "constraint violated");
+    }
+    if (res && PQresultStatus(res) == PGRES_EMPTY_QUERY)
+        return bt_db_fail(&p->base, err, BT_EDB, NULL, "empty statement");
+    one_line(primary ? primary : PQerrorMessage(p->conn), msg, sizeof(msg));
+    return bt_db_fail(&p->base, err, BT_EDB, NULL, msg[0] ? msg : "unknown error");
+}
+
+/* ---- statements ---- */
+
+/* Run one statement with text parameters; *res is a result that succeeded. */
+static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, size_t nargs,
+                  PGresult **res, struct bt_err *err)
+{
+    const char **values = NULL;
+    char(*bufs)[32] = NULL;
+    int rc = BT_OK;
+
+    *res = NULL;
+    if (nargs > 65535)
+        return bt_fail(err, BT_EDB, NULL, "pg: too many arguments");
+    if (nargs) {
+        values = calloc(nargs, sizeof(*values));
+        bufs = calloc(nargs, sizeof(*bufs));
+        if (!values || !bufs) {
+            free(values);
+            free(bufs);
+            return bt_fail(err, BT_EDB, NULL, "pg: out of memory");
+        }
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        switch (args[i].type) {
+        case BT_V_NULL: values[i] = NULL; break;
+        case BT_V_TEXT: values[i] = args[i].u.s; break;
+        case BT_V_I64:
+            snprintf(bufs[i], sizeof(bufs[i]), "%lld", (long long)args[i].u.i);
+            values[i] = bufs[i];
+            break;
+        case BT_V_F64:
+            snprintf(bufs[i], sizeof(bufs[i]), "%.17g", args[i].u.f);
+            values[i] = bufs[i];
+            break;
+        case BT_V_BOOL: values[i] = args[i].u.b ? "t" : "f"; break;
+        default: rc = bt_fail(err, BT_EDB, NULL, "pg: bad argument type for $%zu", i + 1); break;
+        }
+    }
+    if (rc == BT_OK) {
+        /* types left to the server (0): it infers them from the text, as SQLite does not
+         * need to; CAST($1 AS TEXT) where it cannot */
+        PGresult *r = PQexecParams(p->conn, sql, (int)nargs, NULL, values, NULL, NULL, 0);
+        ExecStatusType st = PQresultStatus(r);
+        if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+            *res = r;
+        } else {
+            rc = pg_fail(p, r, err);
+            PQclear(r);
+        }
+    }
+    free(values);
+    free(bufs);
+    return rc;
+}
+
+static enum bt_col_kind oid_kind(Oid t)
+{
+    switch (t) {
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID: return BT_COL_INT;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC: return BT_COL_REAL;
+    case OID_BOOL: return BT_COL_BOOL;
+    default: return BT_COL_TEXT;
+    }
+}
+
+static bool is_integral(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+    }
+    return true;
+}
+
+static void set_cell(struct bt_arena *a, struct bt_cell *cell, const char *s, size_t n)
+{
+    cell->s = bt_arena_strndup(a, s, n);
+    cell->len = n;
+}
+
+static int pg_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, const char *sql,
+                    const struct bt_val *args, size_t nargs, struct bt_err *err)
+{
+    struct pg_db *p = pg(db);
+    PGresult *res;
+    int rc = pg_run(p, sql, args, nargs, &res, err);
+
+    if (rc != BT_OK)
+        return rc;
+    size_t ncols = (size_t)PQnfields(res), nrows = (size_t)PQntuples(res);
+    struct bt_rows *rows = bt_arena_alloc(a, sizeof(*rows));
+    rows->nrows = nrows;
+    rows->ncols = ncols;
+    rows->names = bt_arena_alloc(a, (ncols ? ncols : 1) * sizeof(*rows->names));
+    rows->kinds = bt_arena_alloc(a, (ncols ? ncols : 1) * sizeof(*rows->kinds));
+    size_t ncells = nrows * ncols;
+    rows->cells = bt_arena_alloc(a, (ncells ? ncells : 1) * sizeof(*rows->cells));
+
+    for (size_t c = 0; c < ncols; c++) {
+        Oid t = PQftype(res, (int)c);
+        rows->names[c] = bt_arena_strdup(a, PQfname(res, (int)c));
+        rows->kinds[c] = oid_kind(t);
+        if (t == OID_NUMERIC) {
+            /* SUM(bigint) is NUMERIC here and an integer in SQLite: whole numbers stay INT */
+            bool whole = true;
+            for (size_t r = 0; r < nrows && whole; r++)
+                whole = PQgetisnull(res, (int)r, (int)c) ||
+                        is_integral(PQgetvalue(res, (int)r, (int)c));
+            if (whole)
+                rows->kinds[c] = BT_COL_INT;
+        }
+    }
+    for (size_t r = 0; r < nrows; r++) {
+        for (size_t c = 0; c < ncols; c++) {
+            struct bt_cell *cell = &rows->cells[r * ncols + c];
+            const char *v;
+            char num[40];
+            if (PQgetisnull(res, (int)r, (int)c))
+                continue;
+            v = PQgetvalue(res, (int)r, (int)c);
+            switch (rows->kinds[c]) {
+            case BT_COL_BOOL: v = v[0] == 't' ? "true" : "false"; break;
+            case BT_COL_REAL:
+                /* the same shortest round-trip text SQLite's back end prints */
+                bt_db_fmt_real(strtod(v, NULL), num, sizeof(num));
+                v = num;
+                break;
+            default: break;
+            }
+            set_cell(a, cell, v, strlen(v));
+        }
+    }
+    PQclear(res);
+    *out = rows;
+    return BT_OK;
+}
+
+static int pg_exec(struct bt_db *db, int64_t *changed, const char *sql, const struct bt_val *args,
+                   size_t nargs, struct bt_err *err)
+{
+    PGresult *res;
+    int rc = pg_run(pg(db), sql, args, nargs, &res, err);
+
+    *changed = 0;
+    if (rc != BT_OK)
+        return rc;
+    const char *n = PQcmdTuples(res);
+    if (n && *n)
+        *changed = strtoll(n, NULL, 10);
+    PQclear(res);
+    return BT_OK;
+}
+
+static int pg_exec_script(struct bt_db *db, const char *sql, struct bt_err *err)
+{
+    struct pg_db *p = pg(db);
+    /* the simple protocol runs several statements; the result is the last one's, or the
+     * first failure's */
+    PGresult *res = PQexec(p->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = BT_OK;
+
+    if (!res || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY))
+        rc = pg_fail(p, res, err);
+    PQclear(res);
+    return rc;
+}
+
+const struct bt_db_ops bt_db_pg_ops = {
+    .engine = BT_ENGINE_PG,
+    .name = "pg",
+    .begin_sql = "BEGIN",
+    .open = pg_open,
+    .close = pg_close,
+    .healthy = pg_healthy,
+    .engine_in_tx = pg_engine_in_tx,
+    .query = pg_query,
+    .exec = pg_exec,
+    .exec_script = pg_exec_script,
+};

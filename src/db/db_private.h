@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT
+ * db_private.h - the contract between the engine-independent layer (db.c: pool, JSON,
+ * transactions) and the two back ends (db_sqlite.c, db_pg.c).
+ * Owns: struct bt_db's common head and the back-end vtable.
+ * Must not: be included outside src/db/; leak engine types (sqlite3 *, PGconn *) to callers.
+ */
+#ifndef BENTO_DB_PRIVATE_H
+#define BENTO_DB_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bento/db.h>
+
+struct bt_arena;
+struct bt_err;
+
+/* One back end. Every function gets a connection made by the same back end's open. */
+struct bt_db_ops {
+    enum bt_engine engine;
+    const char *name;      /* "sqlite" / "pg", prefixes error messages */
+    const char *begin_sql; /* "BEGIN IMMEDIATE" / "BEGIN" */
+
+    /* Open one connection for url (already classified as this engine). */
+    int (*open)(const char *url, struct bt_db **out, struct bt_err *err);
+    void (*close)(struct bt_db *db);
+    /* Is the connection usable and outside any transaction? Called on check-out and
+     * check-in; a back end may poll its socket here (must not block). */
+    bool (*healthy)(struct bt_db *db);
+    /* The engine's own view: is a transaction open (also one begun with raw SQL)? */
+    bool (*engine_in_tx)(struct bt_db *db);
+
+    int (*query)(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, const char *sql,
+                 const struct bt_val *args, size_t nargs, struct bt_err *err);
+    int (*exec)(struct bt_db *db, int64_t *changed, const char *sql, const struct bt_val *args,
+                size_t nargs, struct bt_err *err);
+    int (*exec_script)(struct bt_db *db, const char *sql, struct bt_err *err);
+};
+
+/* The head every back end's connection struct starts with. */
+struct bt_db {
+    const struct bt_db_ops *ops;
+    bool in_tx;     /* bt_db_begin succeeded, no commit/rollback yet */
+    bool tx_failed; /* a statement failed inside the transaction: only rollback is allowed */
+    bool broken;    /* the back end saw the connection die; the pool drops it */
+};
+
+extern const struct bt_db_ops bt_db_sqlite_ops;
+extern const struct bt_db_ops bt_db_pg_ops;
+
+/* Is url one SQLite treats as a private in-memory database (one connection only)? */
+bool bt_db_sqlite_url_is_memory(const char *url);
+
+/* ---- helpers shared by the back ends (db.c) ---- */
+
+/* Shortest text that strtod reads back to exactly f ("0.1", "5", "1e+20"); buf >= 32. */
+void bt_db_fmt_real(double f, char *buf, size_t n);
+
+/* Growable row collector: cells are appended row by row into arena memory. */
+struct bt_db_rowbuf {
+    struct bt_arena *a;
+    size_t ncols, nrows, cap; /* cap in rows */
+    struct bt_cell *cells;
+};
+void bt_db_rowbuf_init(struct bt_db_rowbuf *rb, struct bt_arena *a, size_t ncols);
+/* Pointer to the ncols cells of a new row (zeroed = all NULL). */
+struct bt_cell *bt_db_rowbuf_add(struct bt_db_rowbuf *rb);
+
+/* "sqlite: msg" style error for the engine, code BT_EDB or BT_ECONFLICT. */
+int bt_db_fail(struct bt_db *db, struct bt_err *err, int code, const char *field,
+               const char *detail);
+
+#endif

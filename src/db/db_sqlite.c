@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT
+ * db_sqlite.c - the SQLite back end: connection set-up (WAL, foreign keys, busy timeout),
+ * a per-connection prepared-statement cache, $N binding by name, and result typing from
+ * declared column types so the JSON matches the PostgreSQL back end.
+ * Must not: bind $N positionally (SQLite numbers named parameters by first appearance, so
+ * "$2 ... $1" would swap); accept parameters other than $1..$n; share a connection between
+ * threads (connections are opened SQLITE_OPEN_NOMUTEX; the pool hands each to one thread).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include <bento/arena.h>
+#include <bento/db.h>
+#include <bento/err.h>
+
+#include "db/db_private.h"
+
+#define SQ_BUSY_TIMEOUT_MS 5000
+#define SQ_CACHE_SIZE 64
+
+struct sq_stmt {
+    sqlite3_stmt *st; /* NULL = free slot */
+    char *sql;        /* own copy of the text, the cache key */
+    const char *ptr;  /* caller's pointer at last use: equal pointer skips strcmp */
+    uint64_t hash;
+    uint64_t used; /* LRU tick */
+    unsigned nparams, maxref;
+};
+
+struct sq_db {
+    struct bt_db base; /* first: a struct bt_db * is a struct sq_db * */
+    sqlite3 *h;
+    uint64_t tick;
+    struct sq_stmt cache[SQ_CACHE_SIZE];
+};
+
+static struct sq_db *sq(struct bt_db *db)
+{
+    return (struct sq_db *)db;
+}
+
+/* ---- URL ---- */
+
+static const char *sq_path(const char *url)
+{
+    if (!strncmp(url, "sqlite://", 9))
+        return url + 9; /* sqlite:///abs/path -> /abs/path */
+    if (!strncmp(url, "sqlite:", 7))
+        return url + 7;
+    return url;
+}
+
+bool bt_db_sqlite_url_is_memory(const char *url)
+{
+    const char *p = sq_path(url);
+
+    /* "" is a private temporary database per connection, as :memory: is */
+    return !*p || !strcmp(p, ":memory:");
+}
+
+/* mkdir -p of the directory part of path. */
+static int make_parent(const char *path, struct bt_err *err)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+
+    if (!slash || slash == path)
+        return BT_OK;
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof(dir))
+        return bt_fail(err, BT_EDB, NULL, "sqlite: database path too long");
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+                return bt_fail(err, BT_EDB, NULL, "sqlite: cannot create directory %s: %s", dir,
+                               strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return BT_OK;
+}
+
+/* ---- errors ---- */
+
+/* "UNIQUE constraint failed: t.a, t.b" -> "a,b" (the columns, as PostgreSQL's detail). */
+static void unique_columns(const char *msg, char *out, size_t n)
+{
+    const char *p = strstr(msg, "constraint failed: ");
+    size_t len = 0;
+
+    out[0] = '\0';
+    if (!p || strncmp(p + 19, "index ", 6) == 0)
+        return;
+    p += 19;
+    while (*p && len + 1 < n) {
+        const char *end = strchr(p, ',');
+        const char *stop = end ? end : p + strlen(p);
+        const char *dot = memchr(p, '.', (size_t)(stop - p));
+        const char *col = dot ? dot + 1 : p;
+        size_t cl = (size_t)(stop - col);
+        if (len && len + 1 < n)
+            out[len++] = ',';
+        if (cl > n - 1 - len)
+            cl = n - 1 - len;
+        memcpy(out + len, col, cl);
+        len += cl;
+        out[len] = '\0';
+        if (!end)
+            break;
+        p = end + 1;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+/* Map the connection's last error: every constraint kind is a conflict (as PostgreSQL's
+ * SQLSTATE class 23), the rest is BT_EDB with SQLite's message. */
+static int sq_fail(struct sq_db *s, struct bt_err *err)
+{
+    int ext = sqlite3_extended_errcode(s->h);
+    const char *msg = sqlite3_errmsg(s->h);
+    char cols[64];
+
+    if ((ext & 0xff) != SQLITE_CONSTRAINT)
+        return bt_db_fail(&s->base, err, BT_EDB, NULL, msg);
+    switch (ext) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        unique_columns(msg, cols, sizeof(cols));
+        return bt_db_fail(&s->base, err, BT_ECONFLICT, cols[0] ? cols : NULL,
+                          "unique constraint violated");
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        return bt_db_fail(&s->base, err, BT_ECONFLICT, NULL, "foreign key constraint violated");
+    case SQLITE_CONSTRAINT_CHECK:
+        return bt_db_fail(&s->base, err, BT_ECONFLICT, NULL, "check constraint violated");
+    case SQLITE_CONSTRAINT_NOTNULL:
+        return bt_db_fail(&s->base, err, BT_ECONFLICT, NULL, "not null constraint violated");
+    default: return bt_db_fail(&s->base, err, BT_ECONFLICT, NULL, "constraint violated");
+    }
+}
+
+/* ---- connection ---- */
+
+static void sq_close(struct bt_db *db)
+{
+    struct sq_db *s = sq(db);
+
+    if (!s)
+        return;
+    for (size_t i = 0; i < SQ_CACHE_SIZE; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
+    sqlite3_close_v2(s->h);
+    free(s);
+}
+
+static int sq_open(const char *url, struct bt_db **out, struct bt_err *err)
+{
+    const char *path = sq_path(url);
+    struct sq_db *s;
+    char *msg = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!bt_db_sqlite_url_is_memory(url) && (rc = make_parent(path, err)) != BT_OK)
+        return rc;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return bt_fail(err, BT_EDB, NULL, "sqlite: out of memory");
+    s->base.ops = &bt_db_sqlite_ops;
+    if (sqlite3_open_v2(path, &s->h,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: cannot open %s: %s", path,
+                     s->h ? sqlite3_errmsg(s->h) : "out of memory");
+        sq_close(&s->base);
+        return rc;
+    }
+    sqlite3_extended_result_codes(s->h, 1);
+    sqlite3_busy_timeout(s->h, SQ_BUSY_TIMEOUT_MS);
+    /* WAL: readers do not block the writer; NORMAL is durable at checkpoints under WAL */
+    if (sqlite3_exec(s->h,
+                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                     "PRAGMA synchronous=NORMAL;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: cannot set up %s: %s", path,
+                     msg ? msg : sqlite3_errmsg(s->h));
+        sqlite3_free(msg);
+        sq_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return BT_OK;
+}
+
+static bool sq_healthy(struct bt_db *db)
+{
+    return !db->broken && sqlite3_get_autocommit(sq(db)->h);
+}
+
+static bool sq_engine_in_tx(struct bt_db *db)
+{
+    return !sqlite3_get_autocommit(sq(db)->h);
+}
+
+/* ---- statement cache ---- */
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Only $1..$n: anything else (?, ?NNN, :name, @name, $name) would bind differently on
+ * PostgreSQL or not at all. */
+static int check_params(struct sq_db *s, sqlite3_stmt *st, unsigned *maxref, struct bt_err *err)
+{
+    int n = sqlite3_bind_parameter_count(st);
+
+    *maxref = 0;
+    for (int i = 1; i <= n; i++) {
+        const char *name = sqlite3_bind_parameter_name(st, i);
+        char *end;
+        if (!name || name[0] != '$' || name[1] < '1' || name[1] > '9')
+            return bt_db_fail(&s->base, err, BT_EDB, NULL, "only $1..$n parameters are supported");
+        unsigned long k = strtoul(name + 1, &end, 10);
+        if (*end || k > 32767)
+            return bt_db_fail(&s->base, err, BT_EDB, NULL, "only $1..$n parameters are supported");
+        if (k > *maxref)
+            *maxref = (unsigned)k;
+    }
+    return BT_OK;
+}
+
+static int sq_prepare(struct sq_db *s, const char *sql, struct sq_stmt **out, struct bt_err *err)
+{
+    uint64_t h = fnv1a(sql);
+    struct sq_stmt *victim = NULL;
+    sqlite3_stmt *st = NULL, *more = NULL;
+    const char *tail = NULL;
+    unsigned maxref;
+    int rc;
+
+    s->tick++;
+    for (size_t i = 0; i < SQ_CACHE_SIZE; i++) {
+        struct sq_stmt *e = &s->cache[i];
+        if (e->st && e->hash == h && (e->ptr == sql || !strcmp(e->sql, sql))) {
+            e->ptr = sql;
+            e->used = s->tick;
+            *out = e;
+            return BT_OK;
+        }
+        /* a free slot if there is one, else the least recently used statement */
+        if (!e->st) {
+            if (!victim || victim->st)
+                victim = e;
+        } else if (!victim || (victim->st && e->used < victim->used)) {
+            victim = e;
+        }
+    }
+
+    if (sqlite3_prepare_v3(s->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail) != SQLITE_OK)
+        return sq_fail(s, err);
+    if (!st)
+        return bt_db_fail(&s->base, err, BT_EDB, NULL, "empty statement");
+    /* one statement only, as PostgreSQL's extended protocol: scripts use exec_script */
+    if (tail && *tail) {
+        if (sqlite3_prepare_v2(s->h, tail, -1, &more, NULL) != SQLITE_OK || more) {
+            sqlite3_finalize(more);
+            sqlite3_finalize(st);
+            return bt_db_fail(&s->base, err, BT_EDB, NULL,
+                              "several statements in one query (use bt_db_exec_script)");
+        }
+    }
+    if ((rc = check_params(s, st, &maxref, err)) != BT_OK) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    char *copy = strdup(sql);
+    if (!copy) {
+        sqlite3_finalize(st);
+        return bt_fail(err, BT_EDB, NULL, "sqlite: out of memory");
+    }
+    sqlite3_finalize(victim->st);
+    free(victim->sql);
+    *victim = (struct sq_stmt){.st = st,
+                               .sql = copy,
+                               .ptr = sql,
+                               .hash = h,
+                               .used = s->tick,
+                               .nparams = (unsigned)sqlite3_bind_parameter_count(st),
+                               .maxref = maxref};
+    *out = victim;
+    return BT_OK;
+}
+
+static int sq_bind(struct sq_db *s, struct sq_stmt *e, const struct bt_val *args, size_t nargs,
+                   struct bt_err *err)
+{
+    sqlite3_stmt *st = e->st;
+
+    if (e->maxref > nargs)
+        return bt_fail(err, BT_EDB, NULL, "sqlite: $%u used but only %zu argument(s) given",
+                       e->maxref, nargs);
+    /* PostgreSQL cannot type a parameter the text never mentions and fails the statement;
+     * fail here too, so the mistake shows on the default engine */
+    if (e->nparams != nargs)
+        return bt_fail(err, BT_EDB, NULL, "sqlite: %zu argument(s) given but the statement uses %u",
+                       nargs, e->nparams);
+    for (size_t i = 0; i < nargs; i++) {
+        char name[24];
+        int rc;
+        snprintf(name, sizeof(name), "$%zu", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx == 0)
+            continue;
+        switch (args[i].type) {
+        case BT_V_NULL: rc = sqlite3_bind_null(st, idx); break;
+        case BT_V_TEXT:
+            /* STATIC: the statement is stepped to completion before the caller's text can go */
+            rc = sqlite3_bind_text(st, idx, args[i].u.s, -1, SQLITE_STATIC);
+            break;
+        case BT_V_I64: rc = sqlite3_bind_int64(st, idx, args[i].u.i); break;
+        case BT_V_F64: rc = sqlite3_bind_double(st, idx, args[i].u.f); break;
+        case BT_V_BOOL: rc = sqlite3_bind_int(st, idx, args[i].u.b ? 1 : 0); break;
+        default: return bt_fail(err, BT_EDB, NULL, "sqlite: bad argument type for %s", name);
+        }
+        if (rc != SQLITE_OK)
+            return sq_fail(s, err);
+    }
+    return BT_OK;
+}
+
+static void sq_done(struct sq_stmt *e)
+{
+    sqlite3_reset(e->st);
+    sqlite3_clear_bindings(e->st);
+}
+
+/* ---- results ---- */
+
+/* Kind from the declared type, -1 when there is none (an expression) or it says nothing
+ * portable (NUMERIC): then the values' storage classes decide. */
+static int decl_kind(const char *decl)
+{
+    char up[64];
+    size_t i;
+
+    if (!decl)
+        return -1;
+    for (i = 0; decl[i] && i + 1 < sizeof(up); i++)
+        up[i] = (char)(decl[i] >= 'a' && decl[i] <= 'z' ? decl[i] - 32 : decl[i]);
+    up[i] = '\0';
+    if (strstr(up, "BOOL"))
+        return BT_COL_BOOL;
+    if (strstr(up, "INT"))
+        return BT_COL_INT;
+    if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB"))
+        return BT_COL_REAL;
+    if (strstr(up, "NUM") || strstr(up, "DEC"))
+        return -1;
+    return BT_COL_TEXT;
+}
+
+static void set_cell(struct bt_arena *a, struct bt_cell *cell, const char *p, size_t n)
+{
+    char *s = bt_arena_alloc(a, n + 1);
+
+    memcpy(s, p, n);
+    s[n] = '\0';
+    cell->s = s;
+    cell->len = n;
+}
+
+static int sq_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, const char *sql,
+                    const struct bt_val *args, size_t nargs, struct bt_err *err)
+{
+    struct sq_db *s = sq(db);
+    struct sq_stmt *e;
+    struct bt_db_rowbuf rb;
+    int rc;
+
+    if ((rc = sq_prepare(s, sql, &e, err)) != BT_OK)
+        return rc;
+    if ((rc = sq_bind(s, e, args, nargs, err)) != BT_OK) {
+        sq_done(e);
+        return rc;
+    }
+
+    sqlite3_stmt *st = e->st;
+    /* step before reading column metadata: a statement re-prepared after a schema change
+     * (SELECT * after ALTER TABLE) only shows its new columns once stepped */
+    rc = sqlite3_step(st);
+    size_t ncols = (size_t)sqlite3_column_count(st);
+    struct bt_rows *rows = bt_arena_alloc(a, sizeof(*rows));
+    int *decl = bt_arena_alloc(a, (ncols ? ncols : 1) * sizeof(*decl));
+    /* storage classes seen per column, for columns without a usable declared type */
+    unsigned char *seen = bt_arena_alloc(a, ncols ? ncols : 1);
+
+    rows->ncols = ncols;
+    rows->names = bt_arena_alloc(a, (ncols ? ncols : 1) * sizeof(*rows->names));
+    rows->kinds = bt_arena_alloc(a, (ncols ? ncols : 1) * sizeof(*rows->kinds));
+    for (size_t c = 0; c < ncols; c++) {
+        const char *name = sqlite3_column_name(st, (int)c);
+        rows->names[c] = bt_arena_strdup(a, name ? name : "");
+        decl[c] = decl_kind(sqlite3_column_decltype(st, (int)c));
+    }
+
+    bt_db_rowbuf_init(&rb, a, ncols);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+        struct bt_cell *row = bt_db_rowbuf_add(&rb);
+        for (size_t c = 0; c < ncols; c++) {
+            char num[40];
+            int t = sqlite3_column_type(st, (int)c);
+            switch (t) {
+            case SQLITE_INTEGER: {
+                sqlite3_int64 v = sqlite3_column_int64(st, (int)c);
+                if (decl[c] == BT_COL_BOOL)
+                    snprintf(num, sizeof(num), "%s", v ? "true" : "false");
+                else
+                    snprintf(num, sizeof(num), "%lld", (long long)v);
+                set_cell(a, &row[c], num, strlen(num));
+                seen[c] |= 1;
+                break;
+            }
+            case SQLITE_FLOAT:
+                /* sqlite3_column_text would print 15 digits: not a round trip */
+                bt_db_fmt_real(sqlite3_column_double(st, (int)c), num, sizeof(num));
+                set_cell(a, &row[c], num, strlen(num));
+                seen[c] |= 2;
+                break;
+            case SQLITE_TEXT:
+            case SQLITE_BLOB: {
+                const void *p = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, (int)c)
+                                                 : sqlite3_column_blob(st, (int)c);
+                int n = sqlite3_column_bytes(st, (int)c);
+                set_cell(a, &row[c], p ? p : "", p ? (size_t)n : 0);
+                seen[c] |= 4;
+                break;
+            }
+            default: break; /* NULL */
+            }
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        rc = sq_fail(s, err);
+        sq_done(e);
+        return rc;
+    }
+    sq_done(e);
+
+    for (size_t c = 0; c < ncols; c++) {
+        if (decl[c] >= 0)
+            rows->kinds[c] = (enum bt_col_kind)decl[c];
+        else if (seen[c] & 4)
+            rows->kinds[c] = BT_COL_TEXT;
+        else if (seen[c] & 2)
+            rows->kinds[c] = BT_COL_REAL;
+        else if (seen[c] & 1)
+            rows->kinds[c] = BT_COL_INT;
+        else
+            rows->kinds[c] = BT_COL_TEXT;
+    }
+    rows->nrows = rb.nrows;
+    rows->cells = rb.cells;
+    *out = rows;
+    return BT_OK;
+}
+
+static int sq_exec(struct bt_db *db, int64_t *changed, const char *sql, const struct bt_val *args,
+                   size_t nargs, struct bt_err *err)
+{
+    struct sq_db *s = sq(db);
+    struct sq_stmt *e;
+    int64_t nrows = 0;
+    int rc;
+
+    *changed = 0;
+    if ((rc = sq_prepare(s, sql, &e, err)) != BT_OK)
+        return rc;
+    if ((rc = sq_bind(s, e, args, nargs, err)) != BT_OK) {
+        sq_done(e);
+        return rc;
+    }
+    sqlite3_int64 before = sqlite3_total_changes64(s->h);
+    while ((rc = sqlite3_step(e->st)) == SQLITE_ROW)
+        nrows++; /* RETURNING must be stepped to the end to finish the write */
+    if (rc != SQLITE_DONE) {
+        rc = sq_fail(s, err);
+        sq_done(e);
+        return rc;
+    }
+    /* sqlite3_changes64 keeps the last DML's count across DDL: trust it only if this
+     * statement changed something. A SELECT counts its rows, as PostgreSQL reports. */
+    if (sqlite3_total_changes64(s->h) != before)
+        *changed = sqlite3_changes64(s->h);
+    else if (sqlite3_stmt_readonly(e->st))
+        *changed = nrows;
+    sq_done(e);
+    return BT_OK;
+}
+
+static int sq_exec_script(struct bt_db *db, const char *sql, struct bt_err *err)
+{
+    struct sq_db *s = sq(db);
+    char *msg = NULL;
+
+    if (sqlite3_exec(s->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg); /* the connection's errmsg says the same */
+        return sq_fail(s, err);
+    }
+    return BT_OK;
+}
+
+const struct bt_db_ops bt_db_sqlite_ops = {
+    .engine = BT_ENGINE_SQLITE,
+    .name = "sqlite",
+    .begin_sql = "BEGIN IMMEDIATE",
+    .open = sq_open,
+    .close = sq_close,
+    .healthy = sq_healthy,
+    .engine_in_tx = sq_engine_in_tx,
+    .query = sq_query,
+    .exec = sq_exec,
+    .exec_script = sq_exec_script,
+};
