@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT
+ * app.c - the vendorchat app descriptor: error envelope {"detail": "..."}, migrations,
+ * init/fini of the app state (LLM settings, retrieval index).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "vendorchat.h"
+
+extern const char vendorchat_sql_0001_vendors[];
+extern const char vendorchat_sql_0002_knowledge[];
+
+static const struct bt_migration vendorchat_migrations[] = {
+    {1, "vendors and configs, with seed vendors", vendorchat_sql_0001_vendors},
+    {2, "intents, knowledge and unanswered questions, with seed", vendorchat_sql_0002_knowledge},
+    BT_MIGRATION_END,
+};
+
+/* FastAPI's words for the core's own failures, so clients of the original see the same. */
+static const char *vendorchat_core_detail(const struct bt_err *err)
+{
+    switch (err->code) {
+    case BT_ENOTFOUND: return "Not Found";
+    case BT_EMETHOD: return "Method Not Allowed";
+    case BT_ETOOLARGE: return "Request Entity Too Large";
+    case BT_EHEADERS: return "Request Header Fields Too Large";
+    case BT_EMEDIATYPE: return "Unsupported Media Type";
+    case BT_ELIMIT: return "Too Many Requests";
+    default: return "Internal Server Error";
+    }
+}
+
+/* {"detail": "..."}; validation failures also list every field in "errors". */
+static void vendorchat_render_error(struct bt_req *rq, struct bt_res *rs, const struct bt_err *err)
+{
+    json_t *j = json_object();
+    const char *detail = err->msg[0] ? err->msg : vendorchat_core_detail(err);
+    int status = bt_err_http(err);
+
+    (void)rq;
+    if (err->nfields > 0) {
+        struct bt_buf b;
+        json_t *list = json_array();
+
+        bt_buf_init(&b, rs->arena, 128);
+        if (err->msg[0])
+            bt_buf_adds(&b, err->msg);
+        for (int i = 0; i < err->nfields; i++) {
+            const struct bt_field_err *f = &err->fields[i];
+            if (b.len)
+                bt_buf_adds(&b, "; ");
+            if (f->field[0])
+                bt_buf_addf(&b, "%s: ", f->field);
+            bt_buf_adds(&b, f->msg);
+            json_array_append_new(list, json_pack("{s:s,s:s}", "field", f->field, "msg", f->msg));
+        }
+        json_object_set_new(j, "detail", json_string(b.p));
+        json_object_set_new(j, "errors", list);
+    } else if (status >= 500 && err->code != BT_EUNAVAILABLE && err->code != BT_EUPSTREAM) {
+        /* never leak internals; the document's wording for server failures */
+        json_object_set_new(j, "detail", json_string("處理請求失敗: 伺服器錯誤"));
+    } else {
+        json_object_set_new(j, "detail", json_string(detail));
+    }
+    bt_res_json(rs, status, j);
+}
+
+static int vendorchat_init(struct bt_app_ctx *ctx, struct bt_err *err)
+{
+    struct vendorchat_state *st = calloc(1, sizeof(*st));
+    const char *timeout;
+
+    if (!st)
+        return bt_fail(err, BT_EINTERNAL, NULL, "out of memory");
+    st->llm_url = bt_app_setting(ctx, "llm_url", NULL);
+    st->llm_key = bt_app_setting(ctx, "llm_key", NULL);
+    st->llm_model = bt_app_setting(ctx, "llm_model", "gpt-4o-mini");
+    timeout = bt_app_setting(ctx, "llm_timeout_ms", "15000");
+    st->llm_timeout_ms = strtol(timeout, NULL, 10);
+    if (st->llm_timeout_ms <= 0)
+        st->llm_timeout_ms = 15000;
+    if (st->llm_url && !st->llm_url[0])
+        st->llm_url = NULL;
+    st->index = vendorchat_index_new();
+    ctx->state = st;
+    return BT_OK;
+}
+
+static void vendorchat_fini(struct bt_app_ctx *ctx)
+{
+    struct vendorchat_state *st = ctx->state;
+
+    if (!st)
+        return;
+    /* intent usage counts are buffered in memory (classify.c); write the last second's worth
+     * before the index goes, so a clean shutdown loses none */
+    if (ctx->pool) {
+        struct bt_err err;
+        struct bt_db *db;
+        bt_err_clear(&err);
+        db = bt_dbpool_get(ctx->pool, 1000, &err);
+        if (db) {
+            if (vendorchat_usage_flush(st->index, db, true, &err) != BT_OK)
+                bt_log_warn("usage counts not saved", "detail", err.msg, NULL);
+            bt_dbpool_put(ctx->pool, db);
+        }
+    }
+    vendorchat_index_free(st->index);
+    free(st);
+    ctx->state = NULL;
+}
+
+const struct bt_app bt_app_vendorchat = {
+    .name = "vendorchat",
+    .title = "vendorchat: multi-vendor customer-service chat (Phase 1 API)",
+    .version = "2.1",
+    .mount = "",
+    .default_port = 8100,
+    .routes = vendorchat_routes,
+    .migrations = vendorchat_migrations,
+    .render_error = vendorchat_render_error,
+    .init = vendorchat_init,
+    .fini = vendorchat_fini,
+};

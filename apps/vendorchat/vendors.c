@@ -1,0 +1,692 @@
+/* SPDX-License-Identifier: MIT
+ * vendors.c - the Vendors API (list, create, get, update, soft delete, configs, stats) and the
+ * chat-side vendor endpoints /vendors/{id}/test and /reload (document 004, note "Vendors API
+ * details").
+ * Owns: the vendor and vendor-config tables' SQL, the vendor JSON shape (document field order).
+ * Must not: cache vendors or parameters (every read goes to the database, so a change is seen
+ * by the next request), hard-delete a vendor, or change a vendor's code.
+ */
+#include <string.h>
+
+#include "vendorchat.h"
+
+#define VENDORS_NOT_FOUND "業者不存在"
+
+/* The document's vendor object, field by field in its order. */
+#define VENDORS_COLUMNS                                                                            \
+    "id, code, name, short_name, contact_phone, contact_email, address, subscription_plan,"        \
+    " subscription_status, is_active, created_at, updated_at"
+
+#define CONFIG_COLUMNS                                                                             \
+    "id, category, param_key, param_value, data_type, display_name, description, unit,"            \
+    " is_active, created_at, updated_at"
+
+/* ---- schemas ---- */
+
+static const char *const vendors_data_types[] = {"string",  "number", "date",
+                                                 "boolean", "json",   NULL};
+
+static const struct bt_field vendors_list_q_fields[] = {
+    {.name = "is_active", .type = BT_T_BOOL, .desc = "過濾啟用/停用狀態"},
+    {.name = "subscription_plan", .type = BT_T_STR, .max_len = 50, .desc = "過濾訂閱方案"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_vendor_list_q = {
+    .name = "VendorListQuery",
+    .fields = vendors_list_q_fields,
+};
+
+static const struct bt_field vendors_create_fields[] = {
+    {.name = "code",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NONEMPTY,
+     .min_len = 1,
+     .max_len = 50,
+     .desc = "業者代碼（唯一，建立後不可修改）"},
+    {.name = "name",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NONEMPTY,
+     .min_len = 1,
+     .max_len = 200,
+     .desc = "業者名稱"},
+    {.name = "short_name",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 100,
+     .desc = "簡稱"},
+    {.name = "contact_phone",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 50,
+     .desc = "聯絡電話"},
+    {.name = "contact_email",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 100,
+     .desc = "聯絡郵箱"},
+    {.name = "address", .type = BT_T_STR, .flags = BT_F_NULLABLE, .desc = "公司地址"},
+    {.name = "subscription_plan",
+     .type = BT_T_STR,
+     .flags = BT_F_NONEMPTY,
+     .min_len = 1,
+     .max_len = 50,
+     .desc = "訂閱方案（預設：basic）"},
+    {.name = "created_by",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 100,
+     .desc = "建立者（預設：admin）"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_vendor_create_in = {
+    .name = "VendorCreate",
+    .fields = vendors_create_fields,
+};
+
+/* No "code": it cannot change, and the schema drops unknown fields, so a code in the body is
+ * ignored rather than refused (as the original did). */
+static const struct bt_field vendors_update_fields[] = {
+    {.name = "name",
+     .type = BT_T_STR,
+     .flags = BT_F_NONEMPTY,
+     .min_len = 1,
+     .max_len = 200,
+     .desc = "業者名稱"},
+    {.name = "short_name",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 100,
+     .desc = "簡稱"},
+    {.name = "contact_phone",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 50,
+     .desc = "聯絡電話"},
+    {.name = "contact_email",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 100,
+     .desc = "聯絡郵箱"},
+    {.name = "address", .type = BT_T_STR, .flags = BT_F_NULLABLE, .desc = "公司地址"},
+    {.name = "subscription_plan",
+     .type = BT_T_STR,
+     .flags = BT_F_NONEMPTY,
+     .min_len = 1,
+     .max_len = 50,
+     .desc = "訂閱方案"},
+    {.name = "is_active", .type = BT_T_BOOL, .desc = "是否啟用"},
+    {.name = "updated_by",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 100,
+     .desc = "更新者（預設：admin）"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_vendor_update_in = {
+    .name = "VendorUpdate",
+    .fields = vendors_update_fields,
+};
+
+static const struct bt_field vendors_configs_q_fields[] = {
+    {.name = "category",
+     .type = BT_T_STR,
+     .max_len = 50,
+     .desc = "過濾分類（payment, contract, service, contact）"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_configs_q = {
+    .name = "VendorConfigsQuery",
+    .fields = vendors_configs_q_fields,
+};
+
+static const struct bt_field vendors_config_item_fields[] = {
+    {.name = "category",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NONEMPTY,
+     .min_len = 1,
+     .max_len = 50,
+     .desc = "分類"},
+    {.name = "param_key",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NONEMPTY,
+     .min_len = 1,
+     .max_len = 100,
+     .desc = "參數鍵"},
+    {.name = "param_value", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "參數值"},
+    {.name = "data_type",
+     .type = BT_T_ENUM,
+     .one_of = vendors_data_types,
+     .desc = "資料型別（預設：string）"},
+    {.name = "display_name",
+     .type = BT_T_STR,
+     .flags = BT_F_NULLABLE,
+     .max_len = 200,
+     .desc = "顯示名稱"},
+    {.name = "description", .type = BT_T_STR, .flags = BT_F_NULLABLE, .desc = "參數說明"},
+    {.name = "unit", .type = BT_T_STR, .flags = BT_F_NULLABLE, .max_len = 20, .desc = "單位"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field vendors_configs_put_fields[] = {
+    {.name = "configs",
+     .type = BT_T_ARRAY,
+     .flags = BT_F_REQUIRED,
+     .max_len = 1000,
+     .item_type = BT_T_OBJECT,
+     .items = vendors_config_item_fields,
+     .desc = "配置列表"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_configs_put_in = {
+    .name = "VendorConfigsUpdate",
+    .fields = vendors_configs_put_fields,
+};
+
+/* ---- helpers ---- */
+
+static struct bt_db *vendors_db(struct bt_req *rq, struct bt_err *err, int *rc)
+{
+    struct bt_db *db = bt_req_db(rq, err);
+
+    *rc = BT_OK;
+    if (!db)
+        *rc = err->code != BT_OK ? (int)err->code : BT_EDB;
+    return db;
+}
+
+static json_t *vendors_str_or_null(const char *s)
+{
+    json_t *j = s ? json_string(s) : NULL;
+
+    return j ? j : json_null();
+}
+
+/* Copy one member (borrowed from src) into dst, null when absent. */
+static void vendors_copy(json_t *dst, const json_t *src, const char *key)
+{
+    json_t *v = json_object_get(src, key);
+
+    json_object_set_new(dst, key, v ? json_incref(v) : json_null());
+}
+
+static char *vendors_now(char out[32])
+{
+    return bt_time_fmt(bt_now_unix_us(), BT_ISO_SEC, out);
+}
+
+int vendorchat_path_id(struct bt_req *rq, const char *name, int64_t *id, struct bt_err *err)
+{
+    const char *s = bt_req_param(rq, name);
+    int64_t v = 0;
+
+    if (!s || bt_parse_i64(s, &v) != 0 || v < 1) {
+        bt_err_add_field(err, name, "must be a positive integer");
+        return BT_EINVAL;
+    }
+    *id = v;
+    return BT_OK;
+}
+
+int vendorchat_vendor_fetch(struct bt_req *rq, int64_t id, json_t **vendor, struct bt_err *err)
+{
+    struct bt_db *db;
+    int rc;
+
+    *vendor = NULL;
+    if (!(db = vendors_db(rq, err, &rc)))
+        return rc;
+    rc = bt_db_query_one_json(db, rq->arena, vendor,
+                              "SELECT " VENDORS_COLUMNS " FROM vendorchat_vendors WHERE id = $1",
+                              BT_ARGS(bt_i64(id)), err);
+    if (rc == BT_ENOTFOUND)
+        bt_err_clear(err);
+    return rc;
+}
+
+/* Does the vendor exist? BT_OK, or BT_ENOTFOUND with the Vendors API's 404 wording. */
+static int vendors_exists(struct bt_db *db, int64_t id, struct bt_err *err)
+{
+    int64_t one;
+    int rc = bt_db_query_i64(db, &one, "SELECT id FROM vendorchat_vendors WHERE id = $1",
+                             BT_ARGS(bt_i64(id)), err);
+
+    if (rc == BT_ENOTFOUND) {
+        bt_err_clear(err);
+        return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND);
+    }
+    return rc;
+}
+
+/* Fetch and answer with the vendor row; 404 in the Vendors API wording. */
+static int vendors_reply(struct bt_req *rq, struct bt_res *rs, int status, int64_t id,
+                         struct bt_err *err)
+{
+    json_t *v;
+    int rc = vendorchat_vendor_fetch(rq, id, &v, err);
+
+    if (rc == BT_ENOTFOUND)
+        return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND);
+    if (rc != BT_OK)
+        return rc;
+    return bt_res_json(rs, status, json_incref(v));
+}
+
+/* ---- vendors ---- */
+
+int vendorchat_vendor_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    struct bt_val args[2];
+    size_t nargs = 0;
+    struct bt_buf sql;
+    struct bt_db *db;
+    json_t *list;
+    int rc;
+
+    if (!(db = vendors_db(rq, err, &rc)))
+        return rc;
+    bt_buf_init(&sql, rq->arena, 256);
+    bt_buf_adds(&sql, "SELECT " VENDORS_COLUMNS " FROM vendorchat_vendors");
+    if (bt_req_qhas(rq, "is_active")) {
+        args[nargs++] = bt_bool(bt_req_qbool(rq, "is_active", true));
+        bt_buf_addf(&sql, " WHERE is_active = $%zu", nargs);
+    }
+    if (bt_req_qhas(rq, "subscription_plan")) {
+        args[nargs++] = bt_text(bt_req_qstr(rq, "subscription_plan"));
+        bt_buf_addf(&sql, "%s subscription_plan = $%zu", nargs > 1 ? " AND" : " WHERE", nargs);
+    }
+    /* newest first; the id breaks ties between rows created within the same second */
+    bt_buf_adds(&sql, " ORDER BY created_at DESC, id DESC");
+    rc = bt_db_query_json(db, rq->arena, &list, sql.p, args, nargs, err);
+    if (rc != BT_OK)
+        return rc;
+    return bt_res_json(rs, 200, json_incref(list));
+}
+
+int vendorchat_vendor_create(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    const char *code = bt_req_str(rq, "code");
+    const char *plan = bt_req_str(rq, "subscription_plan");
+    const char *by = bt_req_str(rq, "created_by");
+    char now[32], today[32];
+    int64_t us = bt_now_unix_us(), id;
+    struct bt_db *db;
+    int rc;
+
+    if (!(db = vendors_db(rq, err, &rc)))
+        return rc;
+    rc = bt_db_query_i64(db, &id, "SELECT id FROM vendorchat_vendors WHERE code = $1",
+                         BT_ARGS(bt_text(code)), err);
+    if (rc == BT_OK)
+        return bt_fail(err, BT_EINVAL, "code", "業者代碼已存在: %s", code);
+    if (rc != BT_ENOTFOUND)
+        return rc;
+    bt_err_clear(err);
+
+    bt_time_fmt(us, BT_ISO_SEC, now);
+    bt_time_fmt(us, BT_ISO_DATE, today);
+    rc = bt_db_query_i64(
+        db, &id,
+        "INSERT INTO vendorchat_vendors (code, name, short_name, contact_phone, contact_email,"
+        " address, subscription_plan, subscription_status, subscription_start_date, is_active,"
+        " settings, created_at, updated_at, created_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, TRUE, '{}', $9, $9, $10)"
+        " RETURNING id",
+        BT_ARGS(bt_text(code), bt_text(bt_req_str(rq, "name")),
+                bt_text(bt_req_str(rq, "short_name")), bt_text(bt_req_str(rq, "contact_phone")),
+                bt_text(bt_req_str(rq, "contact_email")), bt_text(bt_req_str(rq, "address")),
+                bt_text(plan ? plan : "basic"), bt_text(today), bt_text(now),
+                bt_text(by ? by : "admin")),
+        err);
+    if (rc == BT_ECONFLICT) {
+        /* lost a race with a concurrent create of the same code */
+        bt_err_clear(err);
+        return bt_fail(err, BT_EINVAL, "code", "業者代碼已存在: %s", code);
+    }
+    if (rc != BT_OK)
+        return rc;
+    return vendors_reply(rq, rs, 201, id, err);
+}
+
+int vendorchat_vendor_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    int64_t id;
+    int rc;
+
+    if ((rc = vendorchat_path_id(rq, "vendor_id", &id, err)) != BT_OK)
+        return rc;
+    return vendors_reply(rq, rs, 200, id, err);
+}
+
+/* Columns PUT may change; only those present in the body are written. */
+static const struct {
+    const char *name;
+    bool is_bool;
+} vendors_updatable[] = {
+    {"name", false},          {"short_name", false}, {"contact_phone", false},
+    {"contact_email", false}, {"address", false},    {"subscription_plan", false},
+    {"is_active", true},
+};
+
+#define VENDORS_NUPDATABLE (sizeof(vendors_updatable) / sizeof(vendors_updatable[0]))
+
+int vendorchat_vendor_update(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    struct bt_val args[VENDORS_NUPDATABLE + 3];
+    const char *by = bt_req_str(rq, "updated_by");
+    size_t nargs = 0;
+    struct bt_buf sql;
+    struct bt_db *db;
+    int64_t id, changed = 0;
+    char now[32];
+    int rc;
+
+    if ((rc = vendorchat_path_id(rq, "vendor_id", &id, err)) != BT_OK)
+        return rc;
+    if (!(db = vendors_db(rq, err, &rc)))
+        return rc;
+    /* The statement text depends only on which fields are present (a fixed, small set of
+     * shapes); every value is bound. */
+    bt_buf_init(&sql, rq->arena, 256);
+    bt_buf_adds(&sql, "UPDATE vendorchat_vendors SET updated_at = $1, updated_by = $2");
+    args[nargs++] = bt_text(vendors_now(now));
+    args[nargs++] = bt_text(by ? by : "admin");
+    for (size_t i = 0; i < VENDORS_NUPDATABLE; i++) {
+        const char *col = vendors_updatable[i].name;
+
+        if (!bt_req_has(rq, col))
+            continue;
+        if (vendors_updatable[i].is_bool)
+            args[nargs++] = bt_bool(bt_req_bool(rq, col, true));
+        else
+            args[nargs++] = bt_text(bt_req_str(rq, col));
+        bt_buf_addf(&sql, ", %s = $%zu", col, nargs);
+    }
+    args[nargs++] = bt_i64(id);
+    bt_buf_addf(&sql, " WHERE id = $%zu", nargs);
+    rc = bt_db_exec(db, &changed, sql.p, args, nargs, err);
+    if (rc != BT_OK)
+        return rc;
+    if (changed == 0)
+        return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND);
+    return vendors_reply(rq, rs, 200, id, err);
+}
+
+int vendorchat_vendor_delete(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    struct bt_db *db;
+    int64_t id, changed = 0;
+    char now[32];
+    int rc;
+
+    if ((rc = vendorchat_path_id(rq, "vendor_id", &id, err)) != BT_OK)
+        return rc;
+    if (!(db = vendors_db(rq, err, &rc)))
+        return rc;
+    rc = bt_db_exec(db, &changed,
+                    "UPDATE vendorchat_vendors SET is_active = FALSE, updated_at = $1,"
+                    " updated_by = 'admin' WHERE id = $2",
+                    BT_ARGS(bt_text(vendors_now(now)), bt_i64(id)), err);
+    if (rc != BT_OK)
+        return rc;
+    if (changed == 0)
+        return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND);
+    return bt_res_json(
+        rs, 200, json_pack("{s:s,s:I}", "message", "業者已停用", "vendor_id", (json_int_t)id));
+}
+
+/* ---- configs ---- */
+
+int vendorchat_configs_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    const char *category = bt_req_qstr(rq, "category");
+    struct bt_db *db;
+    json_t *rows, *row, *out;
+    int64_t id;
+    size_t i;
+    int rc;
+
+    if ((rc = vendorchat_path_id(rq, "vendor_id", &id, err)) != BT_OK)
+        return rc;
+    if (!(db = vendors_db(rq, err, &rc)))
+        return rc;
+    if ((rc = vendors_exists(db, id, err)) != BT_OK)
+        return rc;
+    if (category)
+        rc = bt_db_query_json(db, rq->arena, &rows,
+                              "SELECT " CONFIG_COLUMNS " FROM vendorchat_vendor_configs"
+                              " WHERE vendor_id = $1 AND is_active = TRUE AND category = $2"
+                              " ORDER BY category, param_key",
+                              BT_ARGS(bt_i64(id), bt_text(category)), err);
+    else
+        rc = bt_db_query_json(db, rq->arena, &rows,
+                              "SELECT " CONFIG_COLUMNS " FROM vendorchat_vendor_configs"
+                              " WHERE vendor_id = $1 AND is_active = TRUE"
+                              " ORDER BY category, param_key",
+                              BT_ARGS(bt_i64(id)), err);
+    if (rc != BT_OK)
+        return rc;
+
+    out = json_object();
+    json_array_foreach(rows, i, row)
+    {
+        const char *cat = json_string_value(json_object_get(row, "category"));
+        json_t *group;
+
+        if (!cat)
+            continue;
+        group = json_object_get(out, cat);
+        if (!group) {
+            group = json_array();
+            json_object_set_new(out, cat, group);
+        }
+        json_array_append(group, row);
+    }
+    return bt_res_json(rs, 200, out);
+}
+
+/* One upsert per item. Fields absent from an item keep their stored value on update (a PUT of
+ * just param_value must not wipe the unit or the display name); on insert they take the
+ * column defaults. An explicit null clears a nullable field. */
+static int vendors_config_upsert(struct bt_db *db, int64_t vendor_id, const json_t *item,
+                                 const char *now, struct bt_err *err)
+{
+    const json_t *dt = json_object_get(item, "data_type");
+    const json_t *dn = json_object_get(item, "display_name");
+    const json_t *desc = json_object_get(item, "description");
+    const json_t *unit = json_object_get(item, "unit");
+    const char *type = json_string_value(dt);
+
+    return bt_db_exec(
+        db, NULL,
+        "INSERT INTO vendorchat_vendor_configs (vendor_id, category, param_key, param_value,"
+        " data_type, display_name, description, unit, is_active, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9)"
+        " ON CONFLICT (vendor_id, category, param_key) DO UPDATE SET"
+        " param_value = excluded.param_value,"
+        " data_type = CASE WHEN $10 = 1 THEN excluded.data_type"
+        " ELSE vendorchat_vendor_configs.data_type END,"
+        " display_name = CASE WHEN $11 = 1 THEN excluded.display_name"
+        " ELSE vendorchat_vendor_configs.display_name END,"
+        " description = CASE WHEN $12 = 1 THEN excluded.description"
+        " ELSE vendorchat_vendor_configs.description END,"
+        " unit = CASE WHEN $13 = 1 THEN excluded.unit ELSE vendorchat_vendor_configs.unit END,"
+        " is_active = TRUE, updated_at = $9",
+        BT_ARGS(bt_i64(vendor_id), bt_text(json_string_value(json_object_get(item, "category"))),
+                bt_text(json_string_value(json_object_get(item, "param_key"))),
+                bt_text(json_string_value(json_object_get(item, "param_value"))),
+                bt_text(type ? type : "string"), bt_text(json_string_value(dn)),
+                bt_text(json_string_value(desc)), bt_text(json_string_value(unit)), bt_text(now),
+                bt_i64(type != NULL), bt_i64(dn != NULL), bt_i64(desc != NULL),
+                bt_i64(unit != NULL)),
+        err);
+}
+
+int vendorchat_configs_put(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    const json_t *configs = json_object_get(rq->json, "configs");
+    struct bt_db *db;
+    json_t *item;
+    int64_t id;
+    char now[32];
+    size_t i;
+    int rc;
+
+    if ((rc = vendorchat_path_id(rq, "vendor_id", &id, err)) != BT_OK)
+        return rc;
+    if (!(db = vendors_db(rq, err, &rc)))
+        return rc;
+    vendors_now(now);
+    if ((rc = bt_db_begin(db, err)) != BT_OK)
+        return rc;
+    if ((rc = vendors_exists(db, id, err)) != BT_OK)
+        goto fail;
+    json_array_foreach(configs, i, item)
+    {
+        if ((rc = vendors_config_upsert(db, id, item, now, err)) != BT_OK)
+            goto fail;
+    }
+    if ((rc = bt_db_commit(db, err)) != BT_OK)
+        goto fail;
+    return bt_res_json(rs, 200,
+                       json_pack("{s:s,s:I,s:I}", "message", "配置已更新", "vendor_id",
+                                 (json_int_t)id, "updated_count",
+                                 (json_int_t)json_array_size(configs)));
+fail:
+    if (bt_db_in_tx(db))
+        bt_db_rollback(db);
+    return rc;
+}
+
+/* ---- stats ---- */
+
+int vendorchat_vendor_stats(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    struct bt_rows *counts, *kn;
+    struct bt_db *db;
+    json_t *vendor, *by_cat, *out;
+    int64_t id, total = 0;
+    int rc;
+
+    if ((rc = vendorchat_path_id(rq, "vendor_id", &id, err)) != BT_OK)
+        return rc;
+    rc = vendorchat_vendor_fetch(rq, id, &vendor, err);
+    if (rc == BT_ENOTFOUND)
+        return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND);
+    if (rc != BT_OK)
+        return rc;
+    if (!(db = vendors_db(rq, err, &rc)))
+        return rc;
+    rc = bt_db_query(db, rq->arena, &counts,
+                     "SELECT category, COUNT(*) AS n FROM vendorchat_vendor_configs"
+                     " WHERE vendor_id = $1 AND is_active = TRUE"
+                     " GROUP BY category ORDER BY category",
+                     BT_ARGS(bt_i64(id)), err);
+    if (rc != BT_OK)
+        return rc;
+    /* this vendor's own knowledge rows; globals are shared and not counted */
+    rc = bt_db_query(db, rq->arena, &kn,
+                     "SELECT COUNT(*),"
+                     " COALESCE(SUM(CASE WHEN scope = 'vendor' THEN 1 ELSE 0 END), 0),"
+                     " COALESCE(SUM(CASE WHEN scope = 'customized' THEN 1 ELSE 0 END), 0)"
+                     " FROM vendorchat_knowledge WHERE vendor_id = $1",
+                     BT_ARGS(bt_i64(id)), err);
+    if (rc != BT_OK)
+        return rc;
+
+    by_cat = json_object();
+    for (size_t r = 0; r < counts->nrows; r++) {
+        int64_t n = bt_rows_i64(counts, r, 1, 0);
+        const char *cat = bt_rows_text(counts, r, 0);
+
+        if (!cat)
+            continue;
+        json_object_set_new(by_cat, cat, json_integer((json_int_t)n));
+        total += n;
+    }
+    out = json_object();
+    json_object_set(out, "vendor", vendor);
+    json_object_set_new(out, "config_counts", by_cat);
+    json_object_set_new(out, "total_configs", json_integer((json_int_t)total));
+    json_object_set_new(
+        out, "knowledge",
+        json_pack("{s:I,s:I,s:I}", "total_knowledge",
+                  (json_int_t)(kn->nrows ? bt_rows_i64(kn, 0, 0, 0) : 0), "vendor_knowledge",
+                  (json_int_t)(kn->nrows ? bt_rows_i64(kn, 0, 1, 0) : 0), "customized_knowledge",
+                  (json_int_t)(kn->nrows ? bt_rows_i64(kn, 0, 2, 0) : 0)));
+    return bt_res_json(rs, 200, out);
+}
+
+/* ---- chat-side: /vendors/{id}/test and /reload ---- */
+
+#define VENDORS_TEST_TEMPLATE "繳費日為 {{payment_day}}，逾期費 {{late_fee}}。"
+
+int vendorchat_vendor_test(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    static const char *const shown[] = {"id",
+                                        "code",
+                                        "name",
+                                        "short_name",
+                                        "contact_phone",
+                                        "contact_email",
+                                        "is_active",
+                                        "subscription_plan"};
+    struct vendorchat_param *ps;
+    size_t n;
+    json_t *vendor, *v, *params, *out;
+    int64_t id;
+    int rc;
+
+    if ((rc = vendorchat_path_id(rq, "vendor_id", &id, err)) != BT_OK)
+        return rc;
+    rc = vendorchat_vendor_fetch(rq, id, &vendor, err);
+    if (rc == BT_ENOTFOUND)
+        return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND ": %lld", (long long)id);
+    if (rc != BT_OK)
+        return rc;
+    if ((rc = vendorchat_params_load(rq, id, &ps, &n, err)) != BT_OK)
+        return rc;
+
+    /* the document's vendor summary, in its field order */
+    v = json_object();
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+        vendors_copy(v, vendor, shown[i]);
+
+    params = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = json_object();
+
+        json_object_set_new(p, "value", vendors_str_or_null(ps[i].value));
+        json_object_set_new(p, "data_type", vendors_str_or_null(ps[i].data_type));
+        json_object_set_new(p, "unit", vendors_str_or_null(ps[i].unit));
+        json_object_set_new(p, "display_name", vendors_str_or_null(ps[i].display_name));
+        json_object_set_new(p, "description", vendors_str_or_null(ps[i].description));
+        json_object_set_new(params, ps[i].key, p);
+    }
+
+    out = json_object();
+    json_object_set_new(out, "vendor", v);
+    json_object_set_new(out, "param_count", json_integer((json_int_t)json_object_size(params)));
+    json_object_set_new(out, "parameters", params);
+    json_object_set_new(
+        out, "test_template",
+        json_pack("{s:s,s:s}", "original", VENDORS_TEST_TEMPLATE, "resolved",
+                  vendorchat_inject(rq->arena, VENDORS_TEST_TEMPLATE, ps, n, NULL)));
+    return bt_res_json(rs, 200, out);
+}
+
+int vendorchat_reload(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    char ts[32];
+
+    (void)err;
+    vendorchat_cache_clear(vendorchat_state(rq));
+    bt_time_fmt(bt_now_unix_us(), BT_ISO_US, ts);
+    return bt_res_json(rs, 200,
+                       json_pack("{s:b,s:s,s:s}", "success", 1, "message", "多業者服務已重新載入",
+                                 "timestamp", ts));
+}
