@@ -182,7 +182,7 @@ static int cmd_openapi(struct bt_config *cfg, const char *name)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv, struct bt_config *cfg)
 {
     static const struct option opts[] = {
         {"services", required_argument, NULL, 's'}, {"db", required_argument, NULL, 'd'},
@@ -191,7 +191,6 @@ int main(int argc, char **argv)
         {"threads", required_argument, NULL, 't'},  {"set", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    struct bt_config cfg;
     const char *why = NULL;
     const char *cmd = "serve";
     int c, rc;
@@ -210,23 +209,23 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (bt_config_defaults(&cfg, &why)) {
+    if (bt_config_defaults(cfg, &why)) {
         fprintf(stderr, "bento: %s\n", why);
         return 2;
     }
-    bt_log_setup(bt_log_level_parse(cfg.log_level, BT_LOG_INFO), 2);
+    bt_log_setup(bt_log_level_parse(cfg->log_level, BT_LOG_INFO), 2);
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
-            if (bt_config_set_services(&cfg, optarg)) {
+            if (bt_config_set_services(cfg, optarg)) {
                 fprintf(stderr, "bento: too many services\n");
                 return 2;
             }
             break;
-        case 'd': cfg.db_url = optarg; break;
-        case 'D': cfg.data_dir = optarg; break;
-        case 'H': cfg.default_host = optarg; break;
-        case 'p': cfg.port_file = optarg; break;
+        case 'd': cfg->db_url = optarg; break;
+        case 'D': cfg->data_dir = optarg; break;
+        case 'H': cfg->default_host = optarg; break;
+        case 'p': cfg->port_file = optarg; break;
         case 't': {
             char *end;
             long n = strtol(optarg, &end, 10);
@@ -234,23 +233,25 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bento: --threads must be 1..256\n");
                 return 2;
             }
-            cfg.threads = (unsigned)n;
+            cfg->threads = (unsigned)n;
             break;
         }
         case 'l': {
             const char *eq = strchr(optarg, '=');
             struct bt_listen l;
             char *app = eq ? strndup(optarg, (size_t)(eq - optarg)) : NULL;
-            if (!app || !find_app(app) || bt_config_parse_listen(eq + 1, cfg.default_host, &l) ||
-                bt_config_set_listen(&cfg, app, &l)) {
+            if (!app || !find_app(app) ||
+                bt_config_parse_listen(cfg, eq + 1, cfg->default_host, &l) ||
+                bt_config_set_listen(cfg, app, &l)) {
                 fprintf(stderr, "bento: bad --listen %s (want service=host:port)\n", optarg);
                 free(app);
                 return 2;
             }
+            free(app);
             break;
         }
         case 'S':
-            if (bt_config_add_setting(&cfg, optarg)) {
+            if (bt_config_add_setting(cfg, optarg)) {
                 fprintf(stderr, "bento: bad --set %s (want service.key=value)\n", optarg);
                 return 2;
             }
@@ -259,32 +260,47 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    for (size_t i = 0; i < cfg.nservices; i++) {
-        if (strcmp(cfg.services[i], "all") && !find_app(cfg.services[i])) {
-            fprintf(stderr, "bento: unknown service %s\n", cfg.services[i]);
+    for (size_t i = 0; i < cfg->nservices; i++) {
+        if (strcmp(cfg->services[i], "all") && !find_app(cfg->services[i])) {
+            fprintf(stderr, "bento: unknown service %s\n", cfg->services[i]);
             return 2;
         }
     }
-    if (bt_config_finish(&cfg, &why)) {
+    for (size_t i = 0; bt_apps[i]; i++) {
+        if (bt_config_apply_listen_env(cfg, bt_apps[i]->name, &why)) {
+            fprintf(stderr, "bento: %s\n", why);
+            return 2;
+        }
+    }
+    if (bt_config_finish(cfg, &why)) {
         fprintf(stderr, "bento: %s\n", why);
         return 2;
     }
     if (!strcmp(cmd, "openapi"))
-        return cmd_openapi(&cfg, optind < argc ? argv[optind] : NULL);
-    if (strncmp(cfg.db_url, "postgres", 8) && mkdir_p(cfg.data_dir)) {
-        fprintf(stderr, "bento: cannot create data directory %s\n", cfg.data_dir);
+        return cmd_openapi(cfg, optind < argc ? argv[optind] : NULL);
+    if (strncmp(cfg->db_url, "postgres", 8) && mkdir_p(cfg->data_dir)) {
+        fprintf(stderr, "bento: cannot create data directory %s\n", cfg->data_dir);
         return 1;
     }
     bt_client_global_init();
     if (!strcmp(cmd, "serve"))
-        rc = cmd_serve(&cfg);
+        rc = cmd_serve(cfg);
     else if (!strcmp(cmd, "migrate"))
-        rc = cmd_migrate(&cfg);
+        rc = cmd_migrate(cfg);
     else {
         fprintf(stderr, "bento: unknown command %s\n", cmd);
         usage(stderr);
         rc = 2;
     }
     bt_client_global_cleanup();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct bt_config cfg = {0};
+    int rc = run(argc, argv, &cfg);
+
+    bt_config_release(&cfg);
     return rc;
 }

@@ -44,11 +44,17 @@ struct bt_config {
     const char *set_keys[BT_MAX_SETTINGS];
     const char *set_vals[BT_MAX_SETTINGS];
     size_t nset;
+
+    struct bt_arena *strings; /* owns every string the config copied; see bt_config_release */
 };
 
 /** Fill c with defaults, then apply BENTO_* environment variables. Strings are borrowed from
- *  the environment or static. Returns 0, or -1 with a message in why. */
+ *  the environment or static, or copied into c->strings. Returns 0, or -1 with a message in
+ *  why. Release with bt_config_release (also after a failure). */
 int bt_config_defaults(struct bt_config *c, const char **why);
+
+/** Free the strings c copied. c must not be used afterwards. */
+void bt_config_release(struct bt_config *c);
 
 /** Look up an app setting "app.key": --set first, then BENTO_<APP>_<KEY>, else dflt. */
 const char *bt_config_setting(const struct bt_config *c, const char *app, const char *key,
@@ -57,15 +63,21 @@ const char *bt_config_setting(const struct bt_config *c, const char *app, const 
 /** Is app enabled (in services, or services empty)? */
 bool bt_config_enabled(const struct bt_config *c, const char *app);
 
-/** Listener for app: explicit --listen entry, else default_host and dflt_port. */
+/** Listener for app: its --listen / BENTO_<APP>_LISTEN entry, else default_host and
+ *  dflt_port. */
 struct bt_listen bt_config_listen(const struct bt_config *c, const char *app, int dflt_port);
 
 /** After flags are applied: derive what depends on other settings (db_url defaults to
  *  sqlite:<data_dir>/bento.db) and check ranges. Returns 0, or -1 with a message in why. */
 int bt_config_finish(struct bt_config *c, const char **why);
 
-/** Parse "host:port", "[v6]:port" or "port" into l (strings process-lifetime). 0 or -1. */
-int bt_config_parse_listen(const char *s, const char *dflt_host, struct bt_listen *l);
+/** Parse "host:port", "[v6]:port" or "port" into l (strings owned by c). 0 or -1. */
+int bt_config_parse_listen(struct bt_config *c, const char *s, const char *dflt_host,
+                           struct bt_listen *l);
+
+/** Apply BENTO_<APP>_LISTEN unless a listener for app was set already (flags win).
+ *  Returns 0, or -1 with a message in why when the variable is malformed. */
+int bt_config_apply_listen_env(struct bt_config *c, const char *app, const char **why);
 
 /** Set the listener of app (replacing an earlier one). 0, or -1 when the table is full. */
 int bt_config_set_listen(struct bt_config *c, const char *app, const struct bt_listen *l);

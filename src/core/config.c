@@ -9,14 +9,27 @@
 #include <string.h>
 #include <strings.h>
 
+#include <bento/arena.h>
 #include <bento/config.h>
 
-static char *xstrdup(const char *s)
+static char *cstrdup(struct bt_config *c, const char *s)
 {
-    char *p = strdup(s);
-    if (!p)
-        abort();
-    return p;
+    if (!c->strings)
+        c->strings = bt_arena_new();
+    return bt_arena_strdup(c->strings, s);
+}
+
+static char *cstrndup(struct bt_config *c, const char *s, size_t n)
+{
+    if (!c->strings)
+        c->strings = bt_arena_new();
+    return bt_arena_strndup(c->strings, s, n);
+}
+
+void bt_config_release(struct bt_config *c)
+{
+    bt_arena_free(c->strings);
+    c->strings = NULL;
 }
 
 static int env_uint(const char *name, unsigned *out, unsigned lo, unsigned hi, const char **why)
@@ -55,7 +68,8 @@ static int env_flag(const char *v, bool dflt)
              strcasecmp(v, "off") == 0);
 }
 
-int bt_config_parse_listen(const char *s, const char *dflt_host, struct bt_listen *l)
+int bt_config_parse_listen(struct bt_config *c, const char *s, const char *dflt_host,
+                           struct bt_listen *l)
 {
     const char *colon;
     char *end;
@@ -67,18 +81,16 @@ int bt_config_parse_listen(const char *s, const char *dflt_host, struct bt_liste
         const char *close = strchr(s, ']');
         if (!close || close[1] != ':')
             return -1;
-        l->host = strndup(s + 1, (size_t)(close - s - 1));
+        l->host = cstrndup(c, s + 1, (size_t)(close - s - 1));
         colon = close + 1;
     } else if ((colon = strrchr(s, ':')) != NULL) {
-        l->host = strndup(s, (size_t)(colon - s));
+        l->host = cstrndup(c, s, (size_t)(colon - s));
     } else {
-        l->host = xstrdup(dflt_host);
+        l->host = dflt_host;
         colon = s - 1; /* the whole string is the port */
     }
-    if (!l->host)
-        abort();
     if (!*l->host)
-        l->host = xstrdup(dflt_host);
+        l->host = dflt_host;
     port = strtol(colon + 1, &end, 10);
     if (colon[1] == '\0' || *end || port < 0 || port > 65535)
         return -1;
@@ -98,14 +110,14 @@ int bt_config_set_listen(struct bt_config *c, const char *app, const struct bt_l
     if (c->nlisten >= BT_MAX_APPS)
         return -1;
     c->listen[c->nlisten] = *l;
-    c->listen[c->nlisten].app = xstrdup(app);
+    c->listen[c->nlisten].app = cstrdup(c, app);
     c->nlisten++;
     return 0;
 }
 
 int bt_config_set_services(struct bt_config *c, const char *list)
 {
-    char *copy = xstrdup(list), *save = NULL;
+    char *copy = cstrdup(c, list), *save = NULL;
 
     c->nservices = 0;
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
@@ -123,10 +135,8 @@ int bt_config_add_setting(struct bt_config *c, const char *kv)
 
     if (!eq || !dot || dot > eq || dot == kv || eq == dot + 1 || c->nset >= BT_MAX_SETTINGS)
         return -1;
-    c->set_keys[c->nset] = strndup(kv, (size_t)(eq - kv));
-    c->set_vals[c->nset] = xstrdup(eq + 1);
-    if (!c->set_keys[c->nset])
-        abort();
+    c->set_keys[c->nset] = cstrndup(c, kv, (size_t)(eq - kv));
+    c->set_vals[c->nset] = cstrdup(c, eq + 1);
     c->nset++;
     return 0;
 }
@@ -192,12 +202,9 @@ int bt_config_defaults(struct bt_config *c, const char **why)
 int bt_config_finish(struct bt_config *c, const char **why)
 {
     if (!c->db_url) {
-        size_t n = strlen(c->data_dir) + 32;
-        char *url = malloc(n);
-        if (!url)
-            abort();
-        snprintf(url, n, "sqlite:%s/bento.db", c->data_dir);
-        c->db_url = url;
+        if (!c->strings)
+            c->strings = bt_arena_new();
+        c->db_url = bt_arena_printf(c->strings, "sqlite:%s/bento.db", c->data_dir);
     }
     if (c->max_body < 1024) {
         *why = "the body cap must be at least 1024 bytes";
@@ -250,20 +257,29 @@ struct bt_listen bt_config_listen(const struct bt_config *c, const char *app, in
 {
     struct bt_listen l = {app, c->default_host, dflt_port};
 
-    char name[256];
-    const char *v;
-
     for (size_t i = 0; i < c->nlisten; i++)
         if (!strcmp(c->listen[i].app, app))
             return c->listen[i];
-    /* BENTO_<APP>_LISTEN=host:port (checked at start-up by main; ignored here if malformed) */
-    env_name(name, sizeof(name), app, "listen");
-    if ((v = getenv(name)) != NULL && *v) {
-        struct bt_listen e;
-        if (bt_config_parse_listen(v, c->default_host, &e) == 0) {
-            e.app = app;
-            return e;
-        }
-    }
     return l;
+}
+
+int bt_config_apply_listen_env(struct bt_config *c, const char *app, const char **why)
+{
+    char name[256];
+    const char *v;
+    struct bt_listen l;
+
+    for (size_t i = 0; i < c->nlisten; i++)
+        if (!strcmp(c->listen[i].app, app))
+            return 0; /* a --listen flag wins */
+    env_name(name, sizeof(name), app, "listen");
+    if ((v = getenv(name)) == NULL || !*v)
+        return 0;
+    if (bt_config_parse_listen(c, v, c->default_host, &l) || bt_config_set_listen(c, app, &l)) {
+        static char msg[300];
+        snprintf(msg, sizeof(msg), "%s must be host:port, [v6]:port or port", name);
+        *why = msg;
+        return -1;
+    }
+    return 0;
 }

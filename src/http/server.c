@@ -60,15 +60,31 @@ struct conn {
     bool answered;
 };
 
-/* A small per-thread cache of arenas: steady load allocates nothing per request. MHD's
- * thread-pool mode runs a connection's callbacks on one thread, completion included. */
-static _Thread_local struct bt_arena *arena_cache;
+/* A one-arena cache per thread: steady load allocates nothing per request. MHD's
+ * thread-pool mode runs a connection's callbacks on one thread, completion included. The
+ * cached arena is freed by a thread-exit destructor when MHD stops its threads. */
+static pthread_key_t arena_key;
+static pthread_once_t arena_key_once = PTHREAD_ONCE_INIT;
+
+static void arena_key_destroy(void *p)
+{
+    bt_arena_free(p);
+}
+
+static void arena_key_init(void)
+{
+    if (pthread_key_create(&arena_key, arena_key_destroy))
+        bt_bug("pthread_key_create failed");
+}
 
 static struct bt_arena *arena_take(void)
 {
-    struct bt_arena *a = arena_cache;
+    struct bt_arena *a;
+
+    pthread_once(&arena_key_once, arena_key_init);
+    a = pthread_getspecific(arena_key);
     if (a) {
-        arena_cache = NULL;
+        pthread_setspecific(arena_key, NULL);
         return a;
     }
     return bt_arena_new();
@@ -77,8 +93,8 @@ static struct bt_arena *arena_take(void)
 static void arena_give(struct bt_arena *a)
 {
     bt_arena_reset(a);
-    if (!arena_cache && bt_arena_used(a) == 0)
-        arena_cache = a;
+    if (!pthread_getspecific(arena_key))
+        pthread_setspecific(arena_key, a);
     else
         bt_arena_free(a);
 }

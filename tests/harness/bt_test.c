@@ -218,10 +218,7 @@ void bt_test_app_free(struct bt_test_app *t)
     bt_app_ctx_free(t->ctx);
     bt_dbpool_free(t->pool);
     bt_test_db_url_release(t->url);
-    for (size_t i = 0; i < t->cfg.nset; i++) {
-        free((char *)(uintptr_t)t->cfg.set_keys[i]);
-        free((char *)(uintptr_t)t->cfg.set_vals[i]);
-    }
+    bt_config_release(&t->cfg);
     free(t);
 }
 

@@ -121,20 +121,21 @@ static void test_config(void **state)
     assert_string_equal(bt_config_setting(&c, "vendorchat", "llm_url", NULL), "http://y");
     assert_int_equal(bt_config_add_setting(&c, "nodot=1"), -1);
     assert_null(bt_config_setting(&c, "vendorchat", "other", NULL));
-    assert_int_equal(bt_config_parse_listen("0.0.0.0:8100", "127.0.0.1", &l), 0);
+    assert_int_equal(bt_config_parse_listen(&c, "0.0.0.0:8100", "127.0.0.1", &l), 0);
     assert_string_equal(l.host, "0.0.0.0");
     assert_int_equal(l.port, 8100);
-    assert_int_equal(bt_config_parse_listen("9000", "127.0.0.1", &l), 0);
+    assert_int_equal(bt_config_parse_listen(&c, "9000", "127.0.0.1", &l), 0);
     assert_string_equal(l.host, "127.0.0.1");
-    assert_int_equal(bt_config_parse_listen("[::1]:0", "127.0.0.1", &l), 0);
+    assert_int_equal(bt_config_parse_listen(&c, "[::1]:0", "127.0.0.1", &l), 0);
     assert_string_equal(l.host, "::1");
-    assert_int_equal(bt_config_parse_listen("host:99999", "127.0.0.1", &l), -1);
-    assert_int_equal(bt_config_parse_listen("host:", "127.0.0.1", &l), -1);
+    assert_int_equal(bt_config_parse_listen(&c, "host:99999", "127.0.0.1", &l), -1);
+    assert_int_equal(bt_config_parse_listen(&c, "host:", "127.0.0.1", &l), -1);
     assert_int_equal(bt_config_set_services(&c, "vendorchat, momo"), 0);
     assert_true(bt_config_enabled(&c, "momo"));
     assert_false(bt_config_enabled(&c, "invite"));
     assert_int_equal(bt_config_finish(&c, &why), 0);
     assert_string_equal(c.db_url, "sqlite:./data/bento.db");
+    bt_config_release(&c);
     setenv("BENTO_THREADS", "0", 1);
     assert_int_equal(bt_config_defaults(&c, &why), -1);
     assert_non_null(strstr(why, "BENTO_THREADS"));
@@ -145,6 +146,17 @@ static void test_config(void **state)
     assert_int_equal(bt_config_defaults(&c, &why), 0);
     assert_true(c.production);
     unsetenv("BENTO_ENV");
+    setenv("BENTO_VENDORCHAT_LISTEN", "0.0.0.0:9", 1);
+    assert_int_equal(bt_config_apply_listen_env(&c, "vendorchat", &why), 0);
+    l = bt_config_listen(&c, "vendorchat", 8100);
+    assert_string_equal(l.host, "0.0.0.0");
+    assert_int_equal(l.port, 9);
+    setenv("BENTO_VENDORCHAT_LISTEN", "x:y", 1);
+    bt_config_release(&c);
+    assert_int_equal(bt_config_defaults(&c, &why), 0);
+    assert_int_equal(bt_config_apply_listen_env(&c, "vendorchat", &why), -1);
+    unsetenv("BENTO_VENDORCHAT_LISTEN");
+    bt_config_release(&c);
 }
 
 static void test_err(void **state)
