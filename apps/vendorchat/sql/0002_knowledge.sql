@@ -141,7 +141,7 @@ INSERT INTO vendorchat_knowledge
      is_template, is_active, created_at)
 VALUES
     ('每月繳費日期',
-     '您的租金繳費日為每月 {{payment_day}}，請務必在期限前完成繳費。如果超過繳費日 {{grace_period}} 仍未繳納，將加收 {{late_fee}} 的逾期手續費。',
+     '您的租金繳費日為每月 {{payment_day}}，請務必在期限前完成繳費。如果超過繳費日 {{grace_period}}仍未繳納，將加收 {{late_fee}}的逾期手續費。',
      'payment', 'tenant',
      '["繳費日","繳費日期","幾號繳","幾號要繳","幾號付","哪一天繳","什麼時候繳","何時繳","什麼時候付","交租","房租","租金","每個月","每月","付款日","繳款日","截止日"]',
      NULL, 'global', 0, TRUE, TRUE, '2024-01-01T00:00:00');

@@ -96,9 +96,10 @@ static void test_document_script(void **state)
     chat(*state, 1, "每月繳費日期是什麼時候？", NULL, &r);
     assert_contains(answer_of(&r), "1 號", "每月繳費日期是什麼時候？");
     assert_contains(answer_of(&r), "200 元", "每月繳費日期是什麼時候？");
+    /* word for word the document's sample answer (spec 004 §回應 成功回應) */
     assert_string_equal(answer_of(&r),
-                        "您的租金繳費日為每月 1 號，請務必在期限前完成繳費。如果超過繳費日 5 天 "
-                        "仍未繳納，將加收 200 元 的逾期手續費。");
+                        "您的租金繳費日為每月 1 號，請務必在期限前完成繳費。如果超過繳費日 5 "
+                        "天仍未繳納，將加收 200 元的逾期手續費。");
     chat(*state, 2, "每月繳費日期是什麼時候？", NULL, &r);
     assert_contains(answer_of(&r), "5 號", "每月繳費日期是什麼時候？");
     assert_contains(answer_of(&r), "300 元", "每月繳費日期是什麼時候？");

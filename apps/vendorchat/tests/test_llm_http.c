@@ -205,9 +205,9 @@ static const char *answer_of(const struct bt_test_resp *r)
     return a;
 }
 
-#define TEMPLATE_V1                                                                                                                    \
-    "您的租金繳費日為每月 1 號，請務必在期限前完成繳費。如果超過繳費日 5 天 仍未繳納，將加收 " \
-    "200 元 的逾期手續費。"
+#define TEMPLATE_V1                                                                                                                   \
+    "您的租金繳費日為每月 1 號，請務必在期限前完成繳費。如果超過繳費日 5 天仍未繳納，將加收 " \
+    "200 元的逾期手續費。"
 
 /* ---- polish ---- */
 
