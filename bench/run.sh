@@ -17,9 +17,9 @@ ninja -C build/release bento >/dev/null
 
 dir=$(mktemp -d /tmp/bento-bench-XXXXXX)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-BENTO_ACCESS_LOG=0 taskset -c 0 build/release/bento serve --services vendorchat \
+BENTO_ACCESS_LOG=0 BENTO_PER_IP_LIMIT=0 taskset -c 0 build/release/bento serve --services vendorchat \
   --data-dir "$dir" --listen vendorchat=127.0.0.1:0 --port-file "$dir/ports" \
-  --threads "${BENTO_BENCH_THREADS:-4}" 2>"$dir/log" &
+  ${BENTO_BENCH_THREADS:+--threads $BENTO_BENCH_THREADS} 2>"$dir/log" &
 pid=$!
 while [[ ! -s "$dir/ports" ]]; do
   kill -0 $pid 2>/dev/null || { cat "$dir/log"; exit 1; }
@@ -30,18 +30,22 @@ base="http://127.0.0.1:$port"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
      "$(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"
-echo "bento: $(build/release/bento version), pinned to CPU 0, ${BENTO_BENCH_THREADS:-4} threads;"\
-     "wrk on CPU 1, $conns connections, ${secs}s per run"
+echo "bento: $(build/release/bento version), pinned to CPU 0, threads ${BENTO_BENCH_THREADS:-auto (1)};"\
+     "wrk on CPU 1, ${secs}s per run"
 echo "idle RSS: $(awk '/VmRSS/{print $2, $3}' /proc/$pid/status)"
 
-w() { taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -s bench/report.lua "$@" | grep RESULT; }
+w() { taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" -s bench/report.lua "$@" | grep RESULT; }
+# chat latency is reported at a moderate load (8 connections) and at saturation ($conns)
+wc() { local c=$1; shift; taskset -c 1 wrk -t1 -c"$c" -d"${secs}s" "$@" | grep RESULT; }
 
 curl -sf "$base/api/v1/vendors/1" >/dev/null
-echo "GET /api/v1/vendors/1:          $(w "$base/api/v1/vendors/1")"
+echo "GET /api/v1/vendors/1, c=$conns:  $(w "$base/api/v1/vendors/1")"
 cat bench/chat.lua bench/report.lua > "$dir/chat.lua"
 cat bench/chat_mixed.lua bench/report.lua > "$dir/mixed.lua"
-echo "POST /chat/v1/message (seed):   $(w -s "$dir/chat.lua" "$base/chat/v1/message" | sed 's/^/ /')"
-echo "POST /chat/v1/message (mixed):  $(w -s "$dir/mixed.lua" "$base/chat/v1/message")"
+for c in 8 "$conns"; do
+  echo "POST /chat/v1/message seed, c=$c:        $(wc "$c" -s "$dir/chat.lua" "$base/chat/v1/message")"
+  echo "POST /chat/v1/message seed mixed, c=$c:  $(wc "$c" -s "$dir/mixed.lua" "$base/chat/v1/message")"
+done
 
 # 10,000 more knowledge rows through the import API, 500 per request
 for batch in $(seq 0 19); do
@@ -60,6 +64,8 @@ for batch in $(seq 0 19); do
 done
 curl -sf -X POST -H 'Content-Type: application/json' \
   -d '{"message":"每月繳費日期是什麼時候？","vendor_id":1}' "$base/chat/v1/message" >/dev/null
-echo "POST /chat/v1/message (10k kb): $(w -s "$dir/chat.lua" "$base/chat/v1/message")"
-echo "POST /chat/v1/message (10k mixed): $(w -s "$dir/mixed.lua" "$base/chat/v1/message")"
+for c in 8 "$conns"; do
+  echo "POST /chat/v1/message 10k rows, c=$c:        $(wc "$c" -s "$dir/chat.lua" "$base/chat/v1/message")"
+  echo "POST /chat/v1/message 10k rows mixed, c=$c:  $(wc "$c" -s "$dir/mixed.lua" "$base/chat/v1/message")"
+done
 echo "RSS after runs: $(awk '/VmRSS/{print $2, $3}' /proc/$pid/status)"

@@ -3,6 +3,7 @@
  * Precedence: command-line flag > environment > default. Strings live for the process.
  */
 #include <ctype.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,7 +149,7 @@ int bt_config_defaults(struct bt_config *c, const char **why)
     memset(c, 0, sizeof(*c));
     c->data_dir = "./data";
     c->default_host = "127.0.0.1";
-    c->threads = 8;
+    c->threads = 0; /* auto: see bt_config_finish */
     c->conn_limit = 1024;
     c->per_ip_limit = 64;
     c->conn_timeout_s = 30;
@@ -205,6 +206,19 @@ int bt_config_finish(struct bt_config *c, const char **why)
         if (!c->strings)
             c->strings = bt_arena_new();
         c->db_url = bt_arena_printf(c->strings, "sqlite:%s/bento.db", c->data_dir);
+    }
+    if (c->threads == 0) {
+        /* One request thread per CPU we may run on keeps tail latency low when handlers are
+         * CPU-bound (SQLite reads from the page cache); with more threads than cores the
+         * scheduler's time slices show up as p99 (docs/PERFORMANCE.md). PostgreSQL handlers
+         * wait on the network, so they get four per CPU. */
+        cpu_set_t set;
+        unsigned cpus = 1;
+        if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+            cpus = (unsigned)CPU_COUNT(&set);
+        c->threads = strncmp(c->db_url, "postgres", 8) ? cpus : 4 * cpus;
+        if (c->threads > 64)
+            c->threads = 64;
     }
     if (c->max_body < 1024) {
         *why = "the body cap must be at least 1024 bytes";

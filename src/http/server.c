@@ -53,6 +53,8 @@ struct bt_server {
 /* per-request state, kept in MHD's con_cls slot */
 struct conn {
     struct bt_arena *a;
+    bool started;       /* on_request has seen this request */
+    bool query_refused; /* more than MAX_QUERY_PAIRS pairs: answered 400 */
     char *body;
     size_t len, cap;
     enum bt_status fail; /* BT_ETOOLARGE / BT_EHEADERS detected while receiving */
@@ -235,6 +237,36 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+/* Called by libmicrohttpd with the raw request target, before it parses the query string;
+ * its return value becomes the request's con_cls. We create the request state here and
+ * count the query's pairs. libmicrohttpd 0.9.75 then splits the query in place into records
+ * in the connection's pool (connection.c, parse_initial_message_line): thousands of pairs
+ * would overflow the pool and it would drop the connection without an answer. So a query
+ * with more than MAX_QUERY_PAIRS pairs is emptied here (the target is its writable read
+ * buffer) and the request is answered 400 in the app's envelope. test_server_bb's
+ * test_bad_query_strings guards this against a future libmicrohttpd that behaves otherwise. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct listener *l = cls;
+    struct bt_arena *a = arena_take();
+    struct conn *cs = bt_arena_alloc(a, sizeof(*cs));
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    (void)c;
+
+    cs->a = a;
+    inflight_add(l->srv, 1);
+    if (q) {
+        size_t pairs = 1;
+        for (const char *p = q + 1; *p; p++)
+            pairs += *p == '&';
+        if (pairs > MAX_QUERY_PAIRS) {
+            cs->query_refused = true;
+            ((char *)(uintptr_t)q)[1] = '\0';
+        }
+    }
+    return cs;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -248,16 +280,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     int nh;
     (void)version;
 
-    if (!cs) {
+    if (!cs)
+        return MHD_NO; /* on_uri always runs first; no state means no memory for it */
+    if (!cs->started) {
         /* first call: headers only */
-        struct bt_arena *a = arena_take();
         const char *clen;
         size_t hbytes = header_bytes(url, method);
 
-        cs = bt_arena_alloc(a, sizeof(*cs));
-        cs->a = a;
-        *con_cls = cs;
-        inflight_add(l->srv, 1);
+        cs->started = true;
         MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
         if (hbytes > cfg->max_header)
             cs->fail = BT_EHEADERS;
@@ -329,7 +359,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq.query = qc.kv;
     rq.nquery = qc.n;
 
-    if (qc.bad) {
+    if (qc.bad || cs->query_refused) {
         /* an absurd or mis-encoded query string: the app's 400, before routing */
         struct bt_err err;
         bt_err_clear(&err);
@@ -381,11 +411,12 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
     socklen_t sl;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
     const union MHD_DaemonInfo *di;
-    /* libmicrohttpd keeps the request line, headers and the parsed query pairs (about 56
-     * bytes each) in one per-connection pool. A URL of max_header bytes can hold max_header/2
-     * pairs, so 32 x max_header keeps the cap ours (431/400 in the app's envelope) rather than
-     * a silently dropped connection. The pool is mmap'd: untouched pages cost nothing. */
-    size_t mem = cfg->max_header * 32 < 131072 ? 131072 : cfg->max_header * 32;
+    /* libmicrohttpd keeps the request line, headers and parsed query pairs in one pool per
+     * connection and zeroes it between keep-alive requests, so its size is paid on every
+     * request: 64 KiB measured as fast as 16 KiB, 512 KiB halved throughput
+     * (docs/PERFORMANCE.md). It must hold max_header of text plus the header records;
+     * queries with absurd pair counts are kept out of it by on_uri. */
+    size_t mem = cfg->max_header * 2 + 32768 < 65536 ? 65536 : cfg->max_header * 2 + 32768;
 
     memset(&ss, 0, sizeof(ss));
     if (strchr(l->addr.host, ':')) {
@@ -412,8 +443,9 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-        NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+        mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        MHD_OPTION_END);
     if (!l->d)
         return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot listen on %s:%d (%s)",
                        l->ctx->app->name, l->addr.host, l->addr.port, strerror(errno));

@@ -133,8 +133,10 @@ static void test_config(void **state)
     assert_int_equal(bt_config_set_services(&c, "vendorchat, momo"), 0);
     assert_true(bt_config_enabled(&c, "momo"));
     assert_false(bt_config_enabled(&c, "invite"));
+    c.threads = 0;
     assert_int_equal(bt_config_finish(&c, &why), 0);
     assert_string_equal(c.db_url, "sqlite:./data/bento.db");
+    assert_true(c.threads >= 1 && c.threads <= 64);
     bt_config_release(&c);
     setenv("BENTO_THREADS", "0", 1);
     assert_int_equal(bt_config_defaults(&c, &why), -1);
