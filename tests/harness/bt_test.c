@@ -500,6 +500,11 @@ int bt_test_proc_stop(struct bt_test_proc *p)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+void bt_test_proc_kill(struct bt_test_proc *p, int sig)
+{
+    kill(p->pid, sig);
+}
+
 int bt_test_proc_port(const struct bt_test_proc *p, const char *app)
 {
     for (size_t i = 0; i < p->napps; i++)

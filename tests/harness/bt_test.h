@@ -89,6 +89,8 @@ struct bt_test_proc *bt_test_proc_start(const char *services, const char *const 
 /** SIGTERM, wait for exit; returns the exit status (0 = clean). */
 int bt_test_proc_stop(struct bt_test_proc *p);
 int bt_test_proc_port(const struct bt_test_proc *p, const char *app);
+/** Send a signal without waiting (graceful-shutdown tests); bt_test_proc_stop still reaps. */
+void bt_test_proc_kill(struct bt_test_proc *p, int sig);
 const char *bt_test_proc_data_dir(const struct bt_test_proc *p);
 
 /** HTTP request to the process's listener for app (libcurl). */
