@@ -75,7 +75,7 @@ static const struct bt_field kn_intent_fields[] = {
     BT_FIELD_END,
 };
 
-/* Create and import; update has the same fields, none required. */
+/* Create and import; update uses the same table with BT_S_PARTIAL (nothing required). */
 static const struct bt_field kn_in_fields[] = {
     {.name = "question_summary",
      .type = BT_T_STR,
@@ -138,68 +138,6 @@ static const struct bt_field kn_in_fields[] = {
     BT_FIELD_END,
 };
 
-static const struct bt_field kn_update_fields[] = {
-    {.name = "question_summary",
-     .type = BT_T_STR,
-     .flags = BT_F_NONEMPTY,
-     .min_len = 1,
-     .max_len = 500,
-     .desc = "the question this row answers"},
-    {.name = "answer",
-     .type = BT_T_STR,
-     .flags = BT_F_NONEMPTY,
-     .min_len = 1,
-     .max_len = 10000,
-     .desc = "answer template; {{param_key}} is filled from the vendor's configs"},
-    {.name = "category",
-     .type = BT_T_STR,
-     .flags = BT_F_NULLABLE,
-     .max_len = 100,
-     .desc = "category"},
-    {.name = "audience",
-     .type = BT_T_STR,
-     .flags = BT_F_NULLABLE,
-     .max_len = 100,
-     .desc = "audience"},
-    {.name = "keywords",
-     .type = BT_T_ARRAY,
-     .flags = BT_F_NULLABLE | BT_F_NONEMPTY,
-     .max_len = 100,
-     .item_type = BT_T_STR,
-     .desc = "keywords tenants use"},
-    {.name = "vendor_id",
-     .type = BT_T_INT,
-     .flags = BT_F_NULLABLE | BT_F_MIN,
-     .min = 1,
-     .desc = "owner vendor; required for vendor and customized scope, null for global"},
-    {.name = "scope",
-     .type = BT_T_ENUM,
-     .one_of = kn_scopes,
-     .desc = "global (default without vendor_id), vendor (default with it) or customized"},
-    {.name = "priority",
-     .type = BT_T_INT,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = -1000000,
-     .max = 1000000,
-     .desc = "higher wins among equally relevant rows (default 0)"},
-    {.name = "is_template", .type = BT_T_BOOL, .desc = "answer holds placeholders (default true)"},
-    {.name = "is_active", .type = BT_T_BOOL, .desc = "used for answers (default true)"},
-    {.name = "intent_ids",
-     .type = BT_T_ARRAY,
-     .flags = BT_F_NULLABLE | BT_F_MIN,
-     .min = 1,
-     .max_len = 20,
-     .item_type = BT_T_INT,
-     .desc = "intents this row answers (primary)"},
-    {.name = "intents",
-     .type = BT_T_ARRAY,
-     .flags = BT_F_NULLABLE,
-     .max_len = 20,
-     .items = kn_intent_fields,
-     .desc = "intents with their kind; overrides intent_ids"},
-    BT_FIELD_END,
-};
-
 const struct bt_schema vendorchat_knowledge_in = {
     .name = "KnowledgeCreate",
     .fields = kn_in_fields,
@@ -207,7 +145,8 @@ const struct bt_schema vendorchat_knowledge_in = {
 
 const struct bt_schema vendorchat_knowledge_update_in = {
     .name = "KnowledgeUpdate",
-    .fields = kn_update_fields,
+    .fields = kn_in_fields,
+    .flags = BT_S_PARTIAL,
 };
 
 const struct bt_schema vendorchat_knowledge_import_in = {
@@ -216,49 +155,11 @@ const struct bt_schema vendorchat_knowledge_import_in = {
     .array_body = true,
 };
 
-/* Create and import; update has the same fields, none required. */
+/* Create and import; update uses the same table with BT_S_PARTIAL (nothing required). */
 static const struct bt_field intent_in_fields[] = {
     {.name = "name",
      .type = BT_T_STR,
      .flags = BT_F_REQUIRED | BT_F_NONEMPTY,
-     .min_len = 1,
-     .max_len = 100,
-     .desc = "unique intent name"},
-    {.name = "type",
-     .type = BT_T_ENUM,
-     .one_of = intent_types,
-     .desc = "knowledge (default), data_query, action or hybrid"},
-    {.name = "description",
-     .type = BT_T_STR,
-     .flags = BT_F_NULLABLE,
-     .max_len = 1000,
-     .desc = "what the intent covers"},
-    {.name = "keywords",
-     .type = BT_T_ARRAY,
-     .flags = BT_F_NULLABLE | BT_F_NONEMPTY,
-     .max_len = 200,
-     .item_type = BT_T_STR,
-     .desc = "words tenants use for it"},
-    {.name = "confidence_threshold",
-     .type = BT_T_NUM,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = 0,
-     .max = 1,
-     .desc = "below this confidence the message is unclear (0.5)"},
-    {.name = "is_enabled", .type = BT_T_BOOL, .desc = "used by the classifier (true)"},
-    {.name = "priority",
-     .type = BT_T_INT,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = -1000000,
-     .max = 1000000,
-     .desc = "breaks ties between equal scores (0)"},
-    BT_FIELD_END,
-};
-
-static const struct bt_field intent_update_fields[] = {
-    {.name = "name",
-     .type = BT_T_STR,
-     .flags = BT_F_NONEMPTY,
      .min_len = 1,
      .max_len = 100,
      .desc = "unique intent name"},
@@ -300,7 +201,8 @@ const struct bt_schema vendorchat_intent_in = {
 
 const struct bt_schema vendorchat_intent_update_in = {
     .name = "IntentUpdate",
-    .fields = intent_update_fields,
+    .fields = intent_in_fields,
+    .flags = BT_S_PARTIAL,
 };
 
 const struct bt_schema vendorchat_intent_import_in = {

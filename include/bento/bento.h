@@ -18,5 +18,10 @@
 #include <bento/metrics.h>
 #include <bento/client.h>
 #include <bento/server.h>
+#include <bento/auth.h>
+#include <bento/ratelimit.h>
+#include <bento/multipart.h>
+#include <bento/image.h>
+#include <bento/files.h>
 
 #endif

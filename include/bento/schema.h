@@ -55,6 +55,9 @@ struct bt_field {
 /* Schema flags. */
 #define BT_S_ALLOW_EXTRA 0x01u  /* unknown fields are kept (default: dropped silently) */
 #define BT_S_REJECT_EXTRA 0x02u /* unknown fields are a validation error */
+#define BT_S_PARTIAL                                                                               \
+    0x04u /* a partial update: top-level BT_F_REQUIRED is not enforced, so                         \
+           * create and update share one field table */
 
 struct bt_schema {
     const char *name; /* OpenAPI component name, e.g. "VendorCreate" */

@@ -25,7 +25,7 @@ static json_t *fields_object_schema(const struct bt_field *fields, unsigned sfla
     json_object_set_new(j_obj, "type", json_string("object"));
     for (const struct bt_field *f = fields; f && f->type != BT_T_NONE; f++) {
         json_object_set_new(j_props, f->name, field_schema(f));
-        if (f->flags & BT_F_REQUIRED)
+        if ((f->flags & BT_F_REQUIRED) && !(sflags & BT_S_PARTIAL))
             json_array_append_new(j_req, json_string(f->name));
     }
     json_object_set_new(j_obj, "properties", j_props);

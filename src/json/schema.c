@@ -380,7 +380,7 @@ static void check_array(const struct bt_field *f, json_t *v, const char *path, u
             if (!json_is_object(e))
                 verr(err, ipath, "must be an object");
             else if (f->items)
-                check_object(f->items, e, ipath, sflags, err);
+                check_object(f->items, e, ipath, sflags & ~BT_S_PARTIAL, err);
         } else {
             check_scalar(&item, it, e, ipath, err);
         }
@@ -423,7 +423,7 @@ static void check_object(const struct bt_field *fields, json_t *obj, const char 
         if (!v || json_is_null(v)) {
             if (v && (f->flags & BT_F_NULLABLE))
                 continue;
-            if (f->flags & BT_F_REQUIRED)
+            if ((f->flags & BT_F_REQUIRED) && !(v == NULL && (sflags & BT_S_PARTIAL)))
                 verr(err, path, "field required");
             else if (v && f->type == BT_T_ENUM)
                 add_enum_error(err, path, f->one_of);
@@ -436,13 +436,13 @@ static void check_object(const struct bt_field *fields, json_t *obj, const char 
             if (!json_is_array(v))
                 verr(err, path, "must be an array");
             else
-                check_array(f, v, path, sflags, err);
+                check_array(f, v, path, sflags & ~BT_S_PARTIAL, err);
             break;
         case BT_T_OBJECT:
             if (!json_is_object(v))
                 verr(err, path, "must be an object");
             else if (f->items)
-                check_object(f->items, v, path, sflags, err);
+                check_object(f->items, v, path, sflags & ~BT_S_PARTIAL, err);
             break;
         default: check_scalar(f, f->type, v, path, err); break;
         }

@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -787,6 +788,65 @@ void bt_test_upstream_stop(struct bt_test_upstream *u)
     pthread_cond_destroy(&u->stop);
     pthread_mutex_destroy(&u->mu);
     free(u);
+}
+
+/* ---- fuzz corpora ---- */
+
+static char *read_file_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long len;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        buf = malloc((size_t)len + 1);
+        if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) {
+            buf[len] = '\0';
+            *n = (size_t)len;
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+size_t bt_test_corpus_each(const char *sub, bt_test_corpus_fn *fn, void *ud)
+{
+    const char *env = getenv("BENTO_FUZZ_CORPUS");
+    struct dirent **names = NULL;
+    size_t files = 0;
+    char *dir;
+    int count;
+
+    if (env && *env)
+        assert_true(asprintf(&dir, "%s/%s", env, sub) > 0);
+    else
+        assert_true(asprintf(&dir, "%s/tests/fuzz/corpus/%s", BENTO_SOURCE_DIR, sub) > 0);
+    count = scandir(dir, &names, NULL, alphasort);
+    if (count < 0)
+        fail_msg("cannot read corpus %s", dir);
+    for (int i = 0; i < count; i++) {
+        char *path = NULL, *buf;
+        size_t n = 0;
+        struct stat st;
+
+        if (names[i]->d_name[0] != '.' && asprintf(&path, "%s/%s", dir, names[i]->d_name) > 0 &&
+            stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            (buf = read_file_all(path, &n)) != NULL) {
+            fn(names[i]->d_name, buf, n, ud);
+            free(buf);
+            files++;
+        }
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+    return files;
 }
 
 /* ---- assertions ---- */

@@ -127,6 +127,17 @@ const char *bt_test_upstream_url(const struct bt_test_upstream *u);
 unsigned bt_test_upstream_hits(const struct bt_test_upstream *u);
 void bt_test_upstream_stop(struct bt_test_upstream *u);
 
+/* ---- fuzz corpora ---- */
+
+/** Called with one corpus file: its name and its bytes (n bytes, followed by a NUL that is
+ *  not counted). The buffer is freed after the call. */
+typedef void bt_test_corpus_fn(const char *name, const char *p, size_t n, void *ud);
+
+/** Call fn for every regular file of tests/fuzz/corpus/<sub> (BENTO_FUZZ_CORPUS/<sub> when
+ *  that is set), in name order, skipping dot files. Returns how many files were replayed;
+ *  fails the test when the directory cannot be read. */
+size_t bt_test_corpus_each(const char *sub, bt_test_corpus_fn *fn, void *ud);
+
 /* ---- assertions ---- */
 #define bt_assert_subset(json, pattern)                                                            \
     do {                                                                                           \

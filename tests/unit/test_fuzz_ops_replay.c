@@ -13,54 +13,12 @@
  */
 #include "bt_test.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <bento/image.h>
 #include <bento/multipart.h>
-
-static char *corpus_dir(const char *sub)
-{
-    const char *env = getenv("BENTO_FUZZ_CORPUS");
-    const char *file = __FILE__;
-    const char *cut = strstr(file, "unit/test_fuzz_ops_replay.c");
-    char *dir;
-
-    if (env && *env) {
-        if (asprintf(&dir, "%s/%s", env, sub) < 0)
-            return NULL;
-        return dir;
-    }
-    if (!cut)
-        return NULL;
-    if (asprintf(&dir, "%.*sfuzz/corpus/%s", (int)(cut - file), file, sub) < 0)
-        return NULL;
-    return dir;
-}
-
-static char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)len + 1);
-        if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-            *n = (size_t)len;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 /* An exact-size heap copy: one byte past the end is outside the allocation. */
 static char *exact_copy(const char *p, size_t n)
@@ -182,44 +140,31 @@ static void replay_image(struct bt_arena *a, const char *name, const char *p, si
     free(whole);
 }
 
+struct replay {
+    replay_fn *fn;
+    struct bt_arena *a;
+    size_t *accepted_images;
+};
+
+static void replay_file(const char *name, const char *p, size_t n, void *ud)
+{
+    struct replay *r = ud;
+
+    r->fn(r->a, name, p, n);
+    if (r->accepted_images) {
+        struct bt_image_info info;
+        if (bt_image_sniff(p, n, &info) == BT_OK)
+            (*r->accepted_images)++;
+    }
+    bt_arena_reset(r->a);
+}
+
 static size_t replay_dir(const char *sub, replay_fn *fn, size_t *accepted_images)
 {
-    char *dir = corpus_dir(sub);
-    struct bt_arena *a = bt_arena_new();
-    struct dirent **names = NULL;
-    int count;
-    size_t files = 0;
+    struct replay r = {fn, bt_arena_new(), accepted_images};
+    size_t files = bt_test_corpus_each(sub, replay_file, &r);
 
-    assert_non_null(dir);
-    count = scandir(dir, &names, NULL, alphasort);
-    if (count < 0)
-        fail_msg("cannot read corpus %s", dir);
-    for (int i = 0; i < count; i++) {
-        char *path, *buf;
-        size_t n = 0;
-        struct stat st;
-
-        if (names[i]->d_name[0] == '.' || asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0) {
-            free(names[i]);
-            continue;
-        }
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (buf = read_all(path, &n))) {
-            fn(a, names[i]->d_name, buf, n);
-            if (accepted_images) {
-                struct bt_image_info info;
-                if (bt_image_sniff(buf, n, &info) == BT_OK)
-                    (*accepted_images)++;
-            }
-            free(buf);
-            files++;
-        }
-        bt_arena_reset(a);
-        free(path);
-        free(names[i]);
-    }
-    free(names);
-    bt_arena_free(a);
-    free(dir);
+    bt_arena_free(r.a);
     return files;
 }
 
@@ -239,34 +184,18 @@ static void test_replay_image(void **state)
 }
 
 /* Images go through the multipart parser too (bodies that are not multipart at all). */
+static void image_as_body(struct bt_arena *a, const char *name, const char *p, size_t n)
+{
+    char *body = exact_copy(p, n);
+    (void)name;
+    multipart_checked(a, "multipart/form-data; boundary=b", body, n);
+    free(body);
+}
+
 static void test_images_as_bodies(void **state)
 {
     (void)state;
-    {
-        char *dir = corpus_dir("image");
-        struct dirent **names = NULL;
-        struct bt_arena *a = bt_arena_new();
-        int count = scandir(dir, &names, NULL, alphasort);
-        assert_true(count > 0);
-        for (int i = 0; i < count; i++) {
-            char *path = NULL, *buf;
-            size_t n = 0;
-            if (names[i]->d_name[0] != '.' &&
-                asprintf(&path, "%s/%s", dir, names[i]->d_name) >= 0 &&
-                (buf = read_all(path, &n))) {
-                char *body = exact_copy(buf, n);
-                multipart_checked(a, "multipart/form-data; boundary=b", body, n);
-                bt_arena_reset(a);
-                free(body);
-                free(buf);
-            }
-            free(path);
-            free(names[i]);
-        }
-        free(names);
-        bt_arena_free(a);
-        free(dir);
-    }
+    assert_true(replay_dir("image", image_as_body, NULL) > 0);
 }
 
 int main(void)

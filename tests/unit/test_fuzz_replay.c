@@ -8,11 +8,9 @@
  */
 #include "bt_test.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const colors[] = {"red", "green", NULL};
 
@@ -54,47 +52,6 @@ static const char *const pointers[] = {
     "",    "/",  "/a",  "/a/b",   "/0", "/0/0", "/name", "/configs/0/param_key", "/a~1b/m~0n/0/",
     "/~1", "/-", "/00", "/k4999", "/s",
 };
-
-static char *corpus_dir(const char *sub)
-{
-    const char *env = getenv("BENTO_FUZZ_CORPUS");
-    char *dir;
-    const char *file = __FILE__;
-    const char *cut = strstr(file, "unit/test_fuzz_replay.c");
-
-    if (env && *env) {
-        if (asprintf(&dir, "%s/%s", env, sub) < 0)
-            return NULL;
-        return dir;
-    }
-    if (!cut)
-        return NULL;
-    if (asprintf(&dir, "%.*sfuzz/corpus/%s", (int)(cut - file), file, sub) < 0)
-        return NULL;
-    return dir;
-}
-
-static char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)len + 1);
-        if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-            buf[len] = '\0';
-            *n = (size_t)len;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 static void check_err(int rc, const struct bt_err *err)
 {
@@ -181,50 +138,37 @@ static void replay_query(const char *p, size_t n)
     json_decref(out);
 }
 
+struct replay {
+    struct bt_arena *a;
+    bool with_schema;
+};
+
+static void replay_file(const char *name, const char *buf, size_t n, void *ud)
+{
+    struct replay *r = ud;
+    (void)name;
+
+    replay_one(r->a, buf, n, r->with_schema);
+    replay_query(buf, n);
+    /* truncated inputs: every prefix of small files */
+    for (size_t k = 0; n <= 2048 && k < n; k++) {
+        char *prefix = malloc(k + 1);
+        assert_non_null(prefix);
+        memcpy(prefix, buf, k);
+        prefix[k] = '\0';
+        replay_one(r->a, prefix, k, r->with_schema);
+        free(prefix);
+        bt_arena_reset(r->a);
+    }
+    bt_arena_reset(r->a);
+}
+
 static size_t replay_dir(const char *sub, bool with_schema)
 {
-    char *dir = corpus_dir(sub);
-    struct bt_arena *a = bt_arena_new();
-    struct dirent **names = NULL;
-    int count;
-    size_t files = 0;
+    struct replay r = {bt_arena_new(), with_schema};
+    size_t files = bt_test_corpus_each(sub, replay_file, &r);
 
-    assert_non_null(dir);
-    count = scandir(dir, &names, NULL, alphasort);
-    if (count < 0)
-        fail_msg("cannot read corpus %s", dir);
-    for (int i = 0; i < count; i++) {
-        char *path;
-        char *buf;
-        size_t n = 0;
-        struct stat st;
-
-        if (names[i]->d_name[0] == '.' || asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0) {
-            free(names[i]);
-            continue;
-        }
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (buf = read_all(path, &n))) {
-            replay_one(a, buf, n, with_schema);
-            replay_query(buf, n);
-            /* truncated inputs: every prefix of small files */
-            for (size_t k = 0; n <= 2048 && k < n; k++) {
-                char *prefix = malloc(k + 1);
-                memcpy(prefix, buf, k);
-                prefix[k] = '\0';
-                replay_one(a, prefix, k, with_schema);
-                free(prefix);
-                bt_arena_reset(a);
-            }
-            free(buf);
-            files++;
-        }
-        bt_arena_reset(a);
-        free(path);
-        free(names[i]);
-    }
-    free(names);
-    bt_arena_free(a);
-    free(dir);
+    bt_arena_free(r.a);
     return files;
 }
 

@@ -588,9 +588,46 @@ static void test_invalid_utf8_in_built_json(void **state)
     json_decref(j);
 }
 
+/* BT_S_PARTIAL: update shares the create table; nothing required at the top level, but a
+ * present null is still refused and nested objects keep their required fields */
+static void test_partial_schema(void **state)
+{
+    static const struct bt_field inner[] = {
+        {.name = "k", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "k"},
+        BT_FIELD_END,
+    };
+    static const struct bt_field fields[] = {
+        {.name = "name", .type = BT_T_STR, .flags = BT_F_REQUIRED, .min_len = 1},
+        {.name = "obj", .type = BT_T_OBJECT, .items = inner},
+        BT_FIELD_END,
+    };
+    static const struct bt_schema create = {.name = "C", .fields = fields};
+    static const struct bt_schema update = {.name = "U", .fields = fields, .flags = BT_S_PARTIAL};
+    struct bt_err err;
+    json_t *j;
+    (void)state;
+
+    bt_err_clear(&err);
+    j = json_loads("{}", 0, NULL);
+    assert_int_equal(bt_schema_check(&create, j, &err), BT_EINVAL);
+    bt_err_clear(&err);
+    assert_int_equal(bt_schema_check(&update, j, &err), BT_OK);
+    json_decref(j);
+    j = json_loads("{\"name\":null}", 0, NULL);
+    bt_err_clear(&err);
+    assert_int_equal(bt_schema_check(&update, j, &err), BT_EINVAL);
+    json_decref(j);
+    j = json_loads("{\"obj\":{}}", 0, NULL);
+    bt_err_clear(&err);
+    assert_int_equal(bt_schema_check(&update, j, &err), BT_EINVAL);
+    assert_string_equal(err.fields[0].field, "obj.k");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_partial_schema),
         cmocka_unit_test(test_valid_body),
         cmocka_unit_test(test_required_and_types),
         cmocka_unit_test(test_nulls),
