@@ -31,9 +31,22 @@ typedef int bt_authorize_fn(struct bt_req *rq, unsigned access, struct bt_err *e
 /* App flags.
  *   BT_APP_OWN_HEALTH   the app's routes define /health (the core adds none)
  *   BT_APP_OWN_METRICS  the app's routes define /metrics (the core adds none)
+ *   BT_APP_STRICT_JSON  JSON-body routes require Content-Type application/json (or a
+ *                       +json type); anything else fails with BT_EMEDIATYPE
  */
 #define BT_APP_OWN_HEALTH 0x01u
 #define BT_APP_OWN_METRICS 0x02u
+#define BT_APP_STRICT_JSON 0x04u
+
+/* Per-client rate limit of an app: `limit` requests per `window_s` seconds per client
+ * address, enforced by the core before authentication. Every limited response carries
+ * X-RateLimit-Limit/-Remaining/-Reset; a refused one is BT_ELIMIT (429) with Retry-After.
+ * Routes flagged BT_R_NO_LIMIT (the core's /health and /metrics) are not counted. Limits are
+ * per process: N instances behind a balancer allow up to N times the limit. */
+struct bt_app_limit {
+    unsigned limit;
+    unsigned window_s;
+};
 
 struct bt_app {
     const char *name;      /* "vendorchat": tables, metrics, config keys */
@@ -49,6 +62,8 @@ struct bt_app {
     int (*init)(struct bt_app_ctx *ctx, struct bt_err *err); /* may be NULL */
     void (*fini)(struct bt_app_ctx *ctx);                    /* may be NULL */
     unsigned flags;
+    struct bt_app_limit rate; /* {0} = no rate limit; BENTO_<APP>_RATE_LIMIT overrides */
+    size_t max_body;          /* request body cap; 0 = BENTO_MAX_BODY */
 };
 
 /* The running context of one app, shared by all its requests (thread-safe parts only). */
@@ -58,7 +73,9 @@ struct bt_app_ctx {
     struct bt_dbpool *pool;
     struct bt_router *router;
     struct bt_metrics *metrics;
-    void *state; /* app-private, set by init, freed by fini */
+    struct bt_ratelimit *limiter; /* NULL when the app has no rate limit */
+    size_t max_body;              /* effective body cap */
+    void *state;                  /* app-private, set by init, freed by fini */
 };
 
 /** App setting: --set <app>.<key>=v, else environment BENTO_<APP>_<KEY> (upper-cased), else

@@ -12,7 +12,8 @@
 /* Status codes. 0 is success; every other value maps to one HTTP status (bt_status_http). */
 enum bt_status {
     BT_OK = 0,
-    BT_EINVAL,       /* input failed validation                 -> 400 */
+    BT_EINVAL,       /* input failed validation                 -> 400 (apps may say 422) */
+    BT_EMALFORMED,   /* the request cannot be parsed (bad JSON) -> 400 */
     BT_EAUTH,        /* missing or bad credentials              -> 401 */
     BT_EFORBIDDEN,   /* authenticated, not allowed              -> 403 */
     BT_ENOTFOUND,    /* no such resource or route               -> 404 */

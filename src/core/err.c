@@ -13,6 +13,7 @@ static const struct {
 } bt_status_table[BT_STATUS_MAX] = {
     [BT_OK] = {200, "OK"},
     [BT_EINVAL] = {400, "VALIDATION_ERROR"},
+    [BT_EMALFORMED] = {400, "BAD_REQUEST"},
     [BT_EAUTH] = {401, "UNAUTHORIZED"},
     [BT_EFORBIDDEN] = {403, "FORBIDDEN"},
     [BT_ENOTFOUND] = {404, "NOT_FOUND"},

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -52,6 +53,7 @@ void bt_app_ctx_free(struct bt_app_ctx *ctx)
         ctx->app->fini(ctx);
     bt_router_free(ctx->router);
     bt_metrics_free(ctx->metrics);
+    bt_ratelimit_free(ctx->limiter);
     free(p->routes);
     free(p);
 }
@@ -62,6 +64,37 @@ static bool app_has_route(const struct bt_app *app, const char *path)
         if (!strcmp(r->path, path))
             return true;
     return false;
+}
+
+/* Body cap and rate limit: the app's defaults, overridden by BENTO_<APP>_MAX_BODY and
+ * BENTO_<APP>_RATE_LIMIT ("N/SECONDS", "N" per minute, "0" off). */
+static int app_limits(struct bt_app_ctx *ctx, struct bt_err *err)
+{
+    const struct bt_app *app = ctx->app;
+    struct bt_app_limit rate = app->rate;
+    const char *v;
+
+    ctx->max_body = app->max_body ? app->max_body : ctx->config->max_body;
+    if ((v = bt_app_setting(ctx, "max_body", NULL)) != NULL) {
+        int64_t n;
+        if (bt_parse_i64(v, &n) || n < 1024 || n > (1LL << 30))
+            return bt_fail(err, BT_EINVAL, NULL, "%s.max_body must be 1024..1073741824", app->name);
+        ctx->max_body = (size_t)n;
+    }
+    if ((v = bt_app_setting(ctx, "rate_limit", NULL)) != NULL) {
+        unsigned limit = 0, window = 60;
+        char extra;
+        if (sscanf(v, "%u/%u%c", &limit, &window, &extra) != 2 &&
+            sscanf(v, "%u%c", &limit, &extra) != 1)
+            return bt_fail(err, BT_EINVAL, NULL, "%s.rate_limit must be N or N/SECONDS", app->name);
+        if (window == 0)
+            return bt_fail(err, BT_EINVAL, NULL, "%s.rate_limit window must be > 0", app->name);
+        rate.limit = limit;
+        rate.window_s = window;
+    }
+    if (rate.limit > 0)
+        ctx->limiter = bt_ratelimit_new(rate.limit, rate.window_s ? rate.window_s : 60, 100000);
+    return BT_OK;
 }
 
 int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, struct bt_dbpool *pool,
@@ -112,6 +145,8 @@ int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, str
     if (!ctx->router)
         goto fail;
     ctx->metrics = bt_metrics_new(app->name, bt_router_count(ctx->router));
+    if (app_limits(ctx, err) != BT_OK)
+        goto fail;
     if (pool && app->migrations) {
         struct bt_db *db = bt_dbpool_get(pool, config->db_timeout_ms, err);
         int applied = 0;
@@ -248,6 +283,20 @@ static int phase_route(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res 
     return BT_OK;
 }
 
+static int phase_limit(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                       struct bt_err *err)
+{
+    struct bt_ratelimit_result r;
+
+    if (!ctx->limiter || (rq->route->flags & BT_R_NO_LIMIT))
+        return BT_OK;
+    bt_ratelimit_take(ctx->limiter, rq->client_ip, (int64_t)(bt_mono_ns() / 1000000u), &r);
+    bt_ratelimit_headers(rs, &r);
+    if (!r.allowed)
+        return bt_fail(err, BT_ELIMIT, NULL, NULL);
+    return BT_OK;
+}
+
 static int phase_authenticate(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
                               struct bt_err *err)
 {
@@ -266,11 +315,26 @@ static int phase_authorize(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_
     return ctx->app->authorize(rq, rq->route->access, err);
 }
 
+/* application/json, or any type with a +json suffix, parameters allowed */
+static bool json_content_type(const struct bt_req *rq)
+{
+    const char *ct = bt_req_header(rq, "content-type");
+    size_t n;
+
+    if (!ct)
+        return false;
+    n = strcspn(ct, ";");
+    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == 16 && !strncasecmp(ct, "application/json", 16))
+        return true;
+    return n > 5 && !strncasecmp(ct + n - 5, "+json", 5) && !strncasecmp(ct, "application/", 12);
+}
+
 static int phase_parse(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
                        struct bt_err *err)
 {
     const struct bt_route *rt = rq->route;
-    (void)ctx;
     (void)rs;
 
     if (rt->query) {
@@ -286,14 +350,18 @@ static int phase_parse(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res 
         const char *why = NULL;
         json_t *j;
 
+        if ((ctx->app->flags & BT_APP_STRICT_JSON) && !json_content_type(rq))
+            return bt_fail(err, BT_EMEDIATYPE, "body", "content type must be application/json");
         if (!rq->body || rq->body_len == 0) {
             bt_err_add_field(err, "body", "request body is required");
-            return BT_EINVAL;
+            err->code = BT_EMALFORMED;
+            return BT_EMALFORMED;
         }
         j = bt_json_parse(rq->body, rq->body_len, &why);
         if (!j) {
             bt_err_add_field(err, "body", "%s", why ? why : "invalid json");
-            return BT_EINVAL;
+            err->code = BT_EMALFORMED;
+            return BT_EMALFORMED;
         }
         rq->json = bt_json_own(rq->arena, j);
         if (rt->body)
@@ -320,7 +388,7 @@ static int phase_handle(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res
 }
 
 static phase_fn *const phases[] = {
-    phase_route, phase_authenticate, phase_authorize, phase_parse, phase_handle,
+    phase_route, phase_limit, phase_authenticate, phase_authorize, phase_parse, phase_handle,
 };
 
 /* ---- render and account ---- */

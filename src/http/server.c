@@ -295,7 +295,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (clen) {
             char *end;
             unsigned long long n = strtoull(clen, &end, 10);
-            if (*end == '\0' && n > cfg->max_body)
+            if (*end == '\0' && n > l->ctx->max_body)
                 return answer_failure(l, c, cs, url, method, BT_ETOOLARGE);
         }
         return MHD_YES;
@@ -307,7 +307,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (!cs->fail && cs->len + n > cfg->max_body)
+        if (!cs->fail && cs->len + n > l->ctx->max_body)
             cs->fail = BT_ETOOLARGE;
         if (cs->fail) {
             cs->discarded += n;
