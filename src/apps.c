@@ -6,9 +6,10 @@
 
 #include "apps.h"
 
-extern const struct bt_app bt_app_vendorchat;
+extern const struct bt_app bt_app_vendorchat, bt_app_yunshui;
 
 const struct bt_app *const bt_apps[] = {
     &bt_app_vendorchat,
+    &bt_app_yunshui,
     NULL,
 };

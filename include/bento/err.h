@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 /* Status codes. 0 is success; every other value maps to one HTTP status (bt_status_http). */
 enum bt_status {
     BT_OK = 0,
@@ -46,6 +48,7 @@ struct bt_err {
     char msg[512];     /* message; apps may put their user-facing text here */
     int nfields;       /* field errors collected by validation (all of them, up to max) */
     struct bt_field_err fields[BT_ERR_MAX_FIELDS];
+    json_t *details; /* app-rendered error details (arena-owned via bt_json_own), NULL if none */
 };
 
 /** Reset err to BT_OK with empty strings. */

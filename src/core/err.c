@@ -37,6 +37,7 @@ void bt_err_clear(struct bt_err *err)
     err->field[0] = '\0';
     err->msg[0] = '\0';
     err->nfields = 0;
+    err->details = NULL;
 }
 
 int bt_vfail(struct bt_err *err, enum bt_status code, const char *field, const char *fmt,

@@ -6,13 +6,12 @@
  *
  * MHD calls the access handler at least twice per request: once with the headers, then
  * once per body chunk, then a final time with no data. We answer on the final call: in
- * 0.9.75 queueing on the first call forces "Connection: close" (GUIDE.md A1). The two
- * exceptions are deliberate: a declared Content-Length over the body cap, and a body that
- * grows past it, are answered at once with 413 and the connection closes, so an oversized
- * upload is never read. A body without a declared length (chunked) that grows past the cap
- * cannot be answered mid-upload (0.9.75 accepts a response only on the headers call or the
- * final call), so it is drained up to DRAIN_MAX and answered with 413 at the end; past that
- * the connection is dropped.
+ * 0.9.75 queueing on the first call forces "Connection: close" (GUIDE.md A1), and a
+ * response can only be queued on the headers call or the final call. A body over the cap is
+ * therefore drained (not stored) up to DRAIN_MAX and answered 413 at the end; past that the
+ * connection is dropped. The one early answer is a declared Content-Length over the cap from
+ * a client that waits for "100 Continue" (or one past DRAIN_MAX): it has not sent the body,
+ * so refusing on the headers call costs nothing and never resets the connection.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -295,8 +295,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (clen) {
             char *end;
             unsigned long long n = strtoull(clen, &end, 10);
-            if (*end == '\0' && n > l->ctx->max_body)
-                return answer_failure(l, c, cs, url, method, BT_ETOOLARGE);
+            if (*end == '\0' && n > l->ctx->max_body) {
+                /* A client waiting for "100 Continue" has sent no body yet: refuse now. One
+                 * that is already sending must be drained first, or closing on unread data
+                 * resets the connection and the client never sees the 413; past DRAIN_MAX we
+                 * refuse now anyway. */
+                const char *expect =
+                    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+                if ((expect && !strcasecmp(expect, "100-continue")) || n > DRAIN_MAX)
+                    return answer_failure(l, c, cs, url, method, BT_ETOOLARGE);
+                cs->fail = BT_ETOOLARGE;
+            }
         }
         return MHD_YES;
     }

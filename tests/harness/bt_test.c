@@ -520,6 +520,97 @@ const char *bt_test_proc_data_dir(const struct bt_test_proc *p)
     return p->dir;
 }
 
+static char *read_file_all(const char *path, size_t *n);
+
+int bt_test_proc_run_fail(const char *services, const char *const *extra_args,
+                          const char *const *env, char **log)
+{
+    const char *bin = getenv("BENTO_BIN");
+    char dir[] = "/tmp/bt-fail-XXXXXX", portfile[32], logpath[64], buf[1024];
+    const char *argv[64];
+    size_t argc = 0, napps = 1, lines = 0;
+    char *url, *listens[BT_MAX_APPS], *svc, *save = NULL, *tok;
+    size_t nlisten = 0;
+    int fds[2], status = 0;
+    pid_t pid;
+    ssize_t n;
+
+    if (!bin)
+        fail_msg("BENTO_BIN is not set (ctest sets it)");
+    assert_non_null(mkdtemp(dir));
+    url = bt_test_db_url_new();
+    assert_int_equal(pipe(fds), 0);
+    snprintf(portfile, sizeof(portfile), "/dev/fd/%d", fds[1]);
+    snprintf(logpath, sizeof(logpath), "%s/bento.log", dir);
+    argv[argc++] = bin;
+    argv[argc++] = "serve";
+    argv[argc++] = "--services";
+    argv[argc++] = services;
+    argv[argc++] = "--data-dir";
+    argv[argc++] = dir;
+    argv[argc++] = "--db";
+    argv[argc++] = url;
+    argv[argc++] = "--port-file";
+    argv[argc++] = portfile;
+    argv[argc++] = "--threads";
+    argv[argc++] = "2";
+    svc = strdup(services);
+    for (tok = strtok_r(svc, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        assert_true(nlisten < BT_MAX_APPS);
+        assert_true(asprintf(&listens[nlisten], "%s=127.0.0.1:0", tok) > 0);
+        argv[argc++] = "--listen";
+        argv[argc++] = listens[nlisten++];
+    }
+    napps = nlisten;
+    for (size_t i = 0; extra_args && extra_args[i] && argc < 63; i++)
+        argv[argc++] = extra_args[i];
+    argv[argc] = NULL;
+
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        close(fds[0]);
+        if (logfd >= 0) {
+            dup2(logfd, 2);
+            close(logfd);
+        }
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)(uintptr_t)env[i]);
+        execv(bin, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    for (size_t i = 0; i < nlisten; i++)
+        free(listens[i]);
+    free(svc);
+    /* a refusing process exits before writing the port file: EOF; a line per app means it
+     * started */
+    while (lines < napps && ((n = read(fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
+        for (ssize_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    close(fds[0]);
+    if (lines >= napps)
+        kill(pid, SIGTERM);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (lines >= napps || log) {
+        size_t len = 0;
+        char *text = read_file_all(logpath, &len);
+        if (lines >= napps) {
+            fprintf(stderr, "%s", text ? text : "");
+            free(text);
+            bt_test_db_url_release(url);
+            rm_rf(dir);
+            fail_msg("bento started %s although it should have refused", services);
+        }
+        *log = text ? text : strdup("");
+    }
+    bt_test_db_url_release(url);
+    rm_rf(dir);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 struct curl_sink {
     struct bt_test_resp *r;
     char *buf;

@@ -93,6 +93,13 @@ int bt_test_proc_port(const struct bt_test_proc *p, const char *app);
 void bt_test_proc_kill(struct bt_test_proc *p, int sig);
 const char *bt_test_proc_data_dir(const struct bt_test_proc *p);
 
+/** Run the bento binary as bt_test_proc_start would (same arguments, a fresh database and data
+ *  directory) when it is expected to REFUSE to start (production checks, bad settings): waits
+ *  for it to exit and returns its exit status (128 + signal when killed). Fails the test if
+ *  it starts listening instead. log (may be NULL) gets its stderr (malloc'd, caller frees). */
+int bt_test_proc_run_fail(const char *services, const char *const *extra_args,
+                          const char *const *env, char **log);
+
 /** HTTP request to the process's listener for app (libcurl). */
 void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
                   const char *const *headers, const void *body, size_t n, struct bt_test_resp *r);

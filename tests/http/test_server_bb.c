@@ -94,15 +94,17 @@ static void test_body_cap_413(void **state)
     char *body = malloc(n);
     char *reply;
     const char *head = "POST /api/v1/vendors HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                       "application/json\r\nContent-Length: 1000000\r\n\r\n{\"code\":\"";
+                       "application/json\r\nContent-Length: 1000000\r\nExpect: "
+                       "100-continue\r\n\r\n";
 
     memset(body, 'a', n);
-    /* declared length over the cap: refused before the body is read */
+    /* declared length over the cap from a client waiting for 100 Continue: refused before
+     * any body is sent */
     reply = bt_test_raw(p, "vendorchat", head, strlen(head), NULL);
     assert_non_null(strstr(reply, "HTTP/1.1 413"));
     assert_non_null(strstr(reply, "{\"detail\":"));
     free(reply);
-    /* a body that really is too big, sent in full */
+    /* a body that really is too big, sent in full without Expect: drained, then 413 */
     body[0] = '"';
     bt_test_http(p, "vendorchat", "POST", "/api/v1/vendors", NULL, body, n, &r);
     assert_int_equal(r.status, 413);

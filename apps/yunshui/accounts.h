@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT
+ * accounts.h - what auth.c and users.c share about user rows and sessions: the column list,
+ * the user JSON, name folding, password hashing into the arena and session revocation.
+ * Never included outside apps/yunshui/. Must not hold handler logic.
+ */
+#ifndef YUNSHUI_ACCOUNTS_H
+#define YUNSHUI_ACCOUNTS_H
+
+#include "yunshui.h"
+
+/* The columns yunshui_user_json reads, in this order (select them first). */
+#define YUNSHUI_USER_COLUMNS "id, username, email, role, is_active, created_at, updated_at"
+
+/* The password every new password must be at least as long as (code points). */
+#define YUNSHUI_PASSWORD_MIN 8
+#define YUNSHUI_PASSWORD_MAX 128
+
+/** {id, username, email, role, isActive, createdAt, updatedAt} of row r, whose first
+ *  columns are YUNSHUI_USER_COLUMNS (new reference). Never the password hash. */
+json_t *yunshui_user_json(const struct bt_rows *rows, size_t r);
+
+/** s with ASCII letters lower-cased (arena-owned): the key usernames and e-mail addresses are
+ *  unique and looked up by, folded in C so SQLite and PostgreSQL agree. */
+char *yunshui_fold(struct bt_arena *a, const char *s);
+
+/** Argon2id hash of pw (arena-owned) or NULL with err filled (BT_EINTERNAL). */
+const char *yunshui_password_hash(struct bt_arena *a, const char *pw, struct bt_err *err);
+
+/** Revoke every live session of user_id except keep_sid (may be NULL), with reason one of
+ *  logout, reuse, password, disabled, reset (the CHECK in 0001_users.sql). Their refresh
+ *  tokens stop working and their access tokens are refused at once. */
+int yunshui_sessions_revoke(struct bt_req *rq, struct bt_db *db, const char *user_id,
+                            const char *keep_sid, const char *reason, struct bt_err *err);
+
+#endif

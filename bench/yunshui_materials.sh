@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# bench/yunshui_materials.sh - yunshui materials at 100,000 rows (not part of the test suite;
+# results go to docs/apps/yunshui-materials.md and docs/PERFORMANCE.md by hand, with the
+# machine description this script prints).
+#   bento (release) serves yunshui only, pinned to CPU 0 (one core); wrk on CPU 1.
+#   The rate limit is off: wrk is one client address, and 100 requests/minute is the point of
+#   the limit, not of this measurement.
+#   Data: N materials (default 100,000) inserted by bench/yunshui_materials_seed.awk through
+#   the sqlite3 CLI (or psql), which writes what the API writes, including the search column.
+#   1. GET /v1/materials?search=鋼&sort=price&order=desc&page=3&limit=20   (target p99 <= 10 ms)
+#   2. the same with status=low_stock (its total is never cached: counted every time)
+#   3. a rare term, a different one on every request (total and page both scan the table)
+#   4. category=steel&sort=price (an index serves both), GET /v1/materials (no filter), and
+#      page 2,000 of it (a deep OFFSET)
+#   5. GET /v1/materials/:id, for comparison with vendorchat's GET /api/v1/vendors/1
+#   Every request carries the admin's bearer token.
+# Usage: bench/yunshui_materials.sh [seconds-per-run] [connections] [rows]
+#   BENTO_BENCH_PG=postgresql://user@host:port/db runs on PostgreSQL instead: a database
+#   yunshui_bench_<pid> is created there and dropped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+conns=${2:-64}
+rows=${3:-100000}
+scripts/bootstrap.sh --bench
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBENTO_TESTS=OFF >/dev/null
+ninja -C build/release bento >/dev/null
+
+dir=$(mktemp -d /tmp/bento-bench-XXXXXX)
+pid=
+pgdb=
+cleanup() {
+  [[ -n $pid ]] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+  [[ -n $pgdb ]] && psql -q "$BENTO_BENCH_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+db_args=()
+engine=sqlite
+if [[ -n ${BENTO_BENCH_PG:-} ]]; then
+  engine=pg
+  pgdb=yunshui_bench_$$
+  psql -q "$BENTO_BENCH_PG" -c "CREATE DATABASE $pgdb" >/dev/null
+  pgurl="${BENTO_BENCH_PG%/*}/$pgdb"
+  db_args=(--db "$pgurl")
+fi
+
+BENTO_ACCESS_LOG=0 BENTO_PER_IP_LIMIT=0 BENTO_YUNSHUI_RATE_LIMIT=0 \
+  taskset -c 0 build/release/bento serve --services yunshui --data-dir "$dir" "${db_args[@]}" \
+  --listen yunshui=127.0.0.1:0 --port-file "$dir/ports" \
+  ${BENTO_BENCH_THREADS:+--threads $BENTO_BENCH_THREADS} 2>"$dir/log" &
+pid=$!
+while [[ ! -s "$dir/ports" ]]; do
+  kill -0 $pid 2>/dev/null || { cat "$dir/log"; exit 1; }
+  sleep 0.1 # waiting for start-up in a benchmark script, not in a test
+done
+port=$(awk '{print $3}' "$dir/ports")
+base="http://127.0.0.1:$port/v1"
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
+     "$(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"
+echo "bento: $(build/release/bento version), yunshui on $engine, pinned to CPU 0,"\
+     "threads ${BENTO_BENCH_THREADS:-auto}; wrk on CPU 1, ${secs}s per run"
+
+token=$(curl -sf -H 'Content-Type: application/json' \
+  -d '{"username":"admin","password":"password123"}' "$base/auth/login" | jq -r .data.token)
+auth="Authorization: Bearer $token"
+
+# the tables exist once the server is up (migrations run at start-up)
+start=$(date +%s.%N)
+if [[ $engine == pg ]]; then
+  LC_ALL=C awk -v n="$rows" -f bench/yunshui_materials_seed.awk | psql -q "$pgurl" >/dev/null
+  psql -q "$pgurl" -c "ANALYZE yunshui_materials" >/dev/null
+else
+  # then fold the WAL into the database file, as the regular checkpoints of a running
+  # server would have done with data written over time
+  { LC_ALL=C awk -v n="$rows" -f bench/yunshui_materials_seed.awk
+    echo "PRAGMA wal_checkpoint(TRUNCATE);"; } | sqlite3 "$dir/bento.db" >/dev/null
+fi
+echo "seeded $rows materials in $(echo "$(date +%s.%N) - $start" | bc) s;"\
+     "database $(du -sh "$dir" | cut -f1) (sqlite file and WAL; PostgreSQL: elsewhere)"
+
+list="$base/materials?search=%E9%8B%BC&sort=price&order=desc&page=3&limit=20"
+echo "first request of the list (its total counted, not cached): $(curl -sf -o /dev/null \
+  -w '%{time_total}' -H "$auth" "$list") s"
+curl -sf -H "$auth" "$list" | jq -c '.data.pagination' | sed 's/^/list pagination: /'
+id=$(curl -sf -H "$auth" "$list" | jq -r '.data.materials[0].id')
+
+# w CONNECTIONS SCRIPT URL
+w() {
+  taskset -c 1 wrk -t1 -c"$1" -d"${secs}s" -H "$auth" -s "$2" "$3" | grep RESULT
+}
+r=bench/report.lua
+cat bench/yunshui_rare.lua bench/report.lua >"$dir/rare.lua"
+for c in 1 8 "$conns"; do
+  echo "list search+sort+page, c=$c:  $(w "$c" $r "$list")"
+done
+for c in 1 8; do
+  echo "list search+status (total counted every time), c=$c:  $(w "$c" $r "$list&status=low_stock")"
+done
+echo "list rare term (nothing cached), c=1:  $(w 1 "$dir/rare.lua" "$base/materials")"
+echo "list category+sort, c=1:  $(w 1 $r "$base/materials?category=steel&sort=price&page=5")"
+echo "list no filter, c=$conns:  $(w "$conns" $r "$base/materials")"
+echo "list no filter page 2000 (OFFSET 39980), c=1:  $(w 1 $r "$base/materials?page=2000&limit=20")"
+curl -sf -H "$auth" "$base/materials/$id" >/dev/null
+echo "GET /v1/materials/:id, c=$conns:  $(w "$conns" $r "$base/materials/$id")"
+echo "RSS after runs: $(awk '/VmRSS/{print $2, $3}' /proc/$pid/status)"
