@@ -23,6 +23,9 @@ secs=${1:-10}
 conns=${2:-64}
 rows=${3:-100000}
 scripts/bootstrap.sh --bench
+for tool in curl sqlite3 ${BENTO_BENCH_PG:+psql}; do
+  command -v "$tool" >/dev/null || { echo "yunshui_materials.sh needs $tool" >&2; exit 1; }
+done
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBENTO_TESTS=OFF >/dev/null
 ninja -C build/release bento >/dev/null
 
@@ -64,11 +67,12 @@ echo "bento: $(build/release/bento version), yunshui on $engine, pinned to CPU 0
      "threads ${BENTO_BENCH_THREADS:-auto}; wrk on CPU 1, ${secs}s per run"
 
 token=$(curl -sf -H 'Content-Type: application/json' \
-  -d '{"username":"admin","password":"password123"}' "$base/auth/login" | jq -r .data.token)
+  -d '{"username":"admin","password":"password123"}' "$base/auth/login" |
+  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 auth="Authorization: Bearer $token"
 
 # the tables exist once the server is up (migrations run at start-up)
-start=$(date +%s.%N)
+start=$(date +%s%N)
 if [[ $engine == pg ]]; then
   LC_ALL=C awk -v n="$rows" -f bench/yunshui_materials_seed.awk | psql -q "$pgurl" >/dev/null
   psql -q "$pgurl" -c "ANALYZE yunshui_materials" >/dev/null
@@ -78,14 +82,15 @@ else
   { LC_ALL=C awk -v n="$rows" -f bench/yunshui_materials_seed.awk
     echo "PRAGMA wal_checkpoint(TRUNCATE);"; } | sqlite3 "$dir/bento.db" >/dev/null
 fi
-echo "seeded $rows materials in $(echo "$(date +%s.%N) - $start" | bc) s;"\
+echo "seeded $rows materials in $((($(date +%s%N) - start) / 1000000)) ms;"\
      "database $(du -sh "$dir" | cut -f1) (sqlite file and WAL; PostgreSQL: elsewhere)"
 
 list="$base/materials?search=%E9%8B%BC&sort=price&order=desc&page=3&limit=20"
 echo "first request of the list (its total counted, not cached): $(curl -sf -o /dev/null \
   -w '%{time_total}' -H "$auth" "$list") s"
-curl -sf -H "$auth" "$list" | jq -c '.data.pagination' | sed 's/^/list pagination: /'
-id=$(curl -sf -H "$auth" "$list" | jq -r '.data.materials[0].id')
+echo "list pagination: $(curl -sf -H "$auth" "$list" |
+  sed -n 's/.*"pagination":\({[^}]*}\).*/\1/p')"
+id=$(curl -sf -H "$auth" "$list" | sed -n 's/^{"success":true,"data":{"materials":\[{"id":"\([^"]*\)".*/\1/p')
 
 # w CONNECTIONS SCRIPT URL
 w() {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * accounts.h - what auth.c and users.c share about user rows and sessions: the column list,
- * the user JSON, name folding, password hashing into the arena and session revocation.
+ * the user JSON, name folding, password hashing into the arena and the session store.
  * Never included outside apps/yunshui/. Must not hold handler logic.
  */
 #ifndef YUNSHUI_ACCOUNTS_H
@@ -26,10 +26,12 @@ char *yunshui_fold(struct bt_arena *a, const char *s);
 /** Argon2id hash of pw (arena-owned) or NULL with err filled (BT_EINTERNAL). */
 const char *yunshui_password_hash(struct bt_arena *a, const char *pw, struct bt_err *err);
 
-/** Revoke every live session of user_id except keep_sid (may be NULL), with reason one of
- *  logout, reuse, password, disabled, reset (the CHECK in 0001_users.sql). Their refresh
- *  tokens stop working and their access tokens are refused at once. */
-int yunshui_sessions_revoke(struct bt_req *rq, struct bt_db *db, const char *user_id,
-                            const char *keep_sid, const char *reason, struct bt_err *err);
+/** The core session store over yunshui_sessions and yunshui_refresh_tokens (set up by
+ *  yunshui_auth_init). Revocation reasons stored in it are one of logout, reuse, password,
+ *  disabled, reset (the CHECK in 0001_users.sql; "reuse" is written by the core). */
+static inline const struct bt_session_store *yunshui_sessions(const struct bt_req *rq)
+{
+    return &yunshui_state(rq)->sessions;
+}
 
 #endif

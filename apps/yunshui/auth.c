@@ -2,7 +2,9 @@
  * auth.c - yunshui's authentication (document 002 "認證 API", note "Users and auth"): login,
  * refresh with rotation and re-use detection, logout, the signed-in user, password change,
  * the bearer-token check and start-up (JWT secret, admin seeding, production refusals).
- * Owns: the JWT claims and lifetimes, the session and refresh-token SQL.
+ * Owns: the JWT claims and lifetimes, the wording of every refusal. Sessions and refresh
+ * tokens (rotation, re-use, revocation, the per-request session check) are the core's
+ * (include/bento/session.h) over yunshui_sessions and yunshui_refresh_tokens.
  * Must not: log or return a password, hash, secret or token except the caller's own new
  * tokens; tell an unknown user from a wrong password; trust a role written in a token.
  */
@@ -98,26 +100,7 @@ const char *yunshui_password_hash(struct bt_arena *a, const char *pw, struct bt_
     return out;
 }
 
-int yunshui_sessions_revoke(struct bt_req *rq, struct bt_db *db, const char *user_id,
-                            const char *keep_sid, const char *reason, struct bt_err *err)
-{
-    return bt_db_exec(db, NULL,
-                      "UPDATE yunshui_sessions SET revoked_at = $1, revoked_reason = $2"
-                      " WHERE user_id = $3 AND revoked_at IS NULL"
-                      " AND (CAST($4 AS TEXT) IS NULL OR id <> CAST($4 AS TEXT))",
-                      BT_ARGS(bt_text(yunshui_now(rq->arena)), bt_text(reason), bt_text(user_id),
-                              bt_text(keep_sid)),
-                      err);
-}
-
 /* ---- tokens ---- */
-
-/* "2024-01-01T00:00:00.000Z" for now + secs */
-static const char *iso_in(struct bt_arena *a, int64_t secs)
-{
-    char buf[32];
-    return bt_arena_strdup(a, bt_time_fmt(bt_now_unix_us() + secs * 1000000, BT_ISO_MS_Z, buf));
-}
 
 /* A signed access token of session sid. The role claim is informative: every request reads
  * the role again from the database (yunshui_token_check). */
@@ -141,23 +124,6 @@ static int access_token(struct bt_req *rq, const char *user_id, const char *user
     return BT_OK;
 }
 
-/* Insert a new refresh token of session sid; *token gets the plain token (arena-owned). */
-static int refresh_insert(struct bt_req *rq, struct bt_db *db, const char *sid, const char *user_id,
-                          const char **token, struct bt_err *err)
-{
-    const struct yunshui_state *st = yunshui_state(rq);
-    char *tok = bt_random_token(rq->arena, 32);
-
-    *token = tok;
-    return bt_db_exec(db, NULL,
-                      "INSERT INTO yunshui_refresh_tokens (token_hash, session_id, user_id,"
-                      " created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-                      BT_ARGS(bt_text(bt_sha256_hex(rq->arena, tok, strlen(tok))), bt_text(sid),
-                              bt_text(user_id), bt_text(yunshui_now(rq->arena)),
-                              bt_text(iso_in(rq->arena, st->refresh_ttl_s))),
-                      err);
-}
-
 /* The login response's user: exactly the document's {id, username, email, role, createdAt}. */
 static json_t *login_user(const char *id, const char *username, const char *email, const char *role,
                           const char *created_at)
@@ -173,47 +139,14 @@ static int bad_login(struct bt_req *rq, struct bt_err *err)
     return yunshui_fail(rq, err, BT_EAUTH, "INVALID_CREDENTIALS", AUTH_BAD_LOGIN, NULL);
 }
 
-/* Start a session for user_id: a session row and its first refresh token, in one
- * transaction. The user's expired refresh tokens, and sessions left without tokens, are
- * dropped on the way, so the tables do not grow with every login. */
-static int session_open(struct bt_req *rq, struct bt_db *db, const char *user_id, const char **sid,
-                        const char **refresh, struct bt_err *err)
-{
-    const char *now = yunshui_now(rq->arena);
-    int rc;
-
-    *sid = yunshui_uuid(rq->arena);
-    rc = bt_db_begin(db, err);
-    if (rc == BT_OK)
-        rc = bt_db_exec(db, NULL,
-                        "DELETE FROM yunshui_refresh_tokens WHERE user_id = $1 AND expires_at < $2",
-                        BT_ARGS(bt_text(user_id), bt_text(now)), err);
-    if (rc == BT_OK)
-        rc = bt_db_exec(db, NULL,
-                        "DELETE FROM yunshui_sessions WHERE user_id = $1 AND NOT EXISTS"
-                        " (SELECT 1 FROM yunshui_refresh_tokens t"
-                        " WHERE t.session_id = yunshui_sessions.id)",
-                        BT_ARGS(bt_text(user_id)), err);
-    if (rc == BT_OK)
-        rc = bt_db_exec(
-            db, NULL, "INSERT INTO yunshui_sessions (id, user_id, created_at) VALUES ($1, $2, $3)",
-            BT_ARGS(bt_text(*sid), bt_text(user_id), bt_text(now)), err);
-    if (rc == BT_OK)
-        rc = refresh_insert(rq, db, *sid, user_id, refresh, err);
-    if (rc == BT_OK)
-        rc = bt_db_commit(db, err);
-    if (rc != BT_OK)
-        bt_db_rollback(db);
-    return rc;
-}
-
 int yunshui_login(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     const char *username = bt_req_str(rq, "username");
     const char *password = bt_req_str(rq, "password");
     struct bt_db *db = bt_req_db(rq, err);
+    struct bt_session_grant g;
     struct bt_rows *rows;
-    const char *id, *name, *role, *hash, *sid, *refresh;
+    const char *id, *name, *role, *hash;
     char *token;
     int rc;
 
@@ -248,14 +181,15 @@ int yunshui_login(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
             bt_db_exec(db, NULL, "UPDATE yunshui_users SET password_hash = $1 WHERE id = $2",
                        BT_ARGS(bt_text(fresh), bt_text(id)), &e);
     }
-    rc = session_open(rq, db, id, &sid, &refresh, err);
+    /* a new refresh-token family; the user's expired tokens are swept on the way */
+    rc = bt_session_open(yunshui_sessions(rq), db, rq->arena, id, &g, err);
     if (rc == BT_OK)
-        rc = access_token(rq, id, name, role, sid, &token, err);
+        rc = access_token(rq, id, name, role, g.sid, &token, err);
     if (rc != BT_OK)
         return rc;
     return yunshui_ok(
         rs, 200,
-        json_pack("{s:s,s:s,s:o}", "token", token, "refreshToken", refresh, "user",
+        json_pack("{s:s,s:s,s:o}", "token", token, "refreshToken", g.refresh_token, "user",
                   login_user(id, name, bt_rows_text(rows, 0, 2), role, bt_rows_text(rows, 0, 5))),
         NULL);
 }
@@ -267,95 +201,67 @@ static int bad_refresh(struct bt_req *rq, struct bt_err *err, const char *code, 
     return yunshui_fail(rq, err, BT_EAUTH, code, msg, NULL);
 }
 
+/* The token's user, read inside the exchange (bt_session_check_fn): a disabled account gets
+ * no new token and keeps its old one unspent. The row also answers the response's user. */
+struct refresh_user {
+    struct bt_req *rq;
+    struct bt_rows *rows; /* id, username, email, role, is_active, created_at */
+};
+
+static int refresh_user_check(struct bt_db *db, const char *user_id, void *ud, struct bt_err *err)
+{
+    struct refresh_user *u = ud;
+    int rc = bt_db_query(db, u->rq->arena, &u->rows,
+                         "SELECT id, username, email, role, is_active, created_at"
+                         " FROM yunshui_users WHERE id = $1",
+                         BT_ARGS(bt_text(user_id)), err);
+
+    if (rc != BT_OK)
+        return rc;
+    if (u->rows->nrows == 0)
+        return bad_refresh(u->rq, err, "INVALID_CREDENTIALS", AUTH_BAD_REFRESH);
+    if (!bt_rows_bool(u->rows, 0, 4, false))
+        return bad_refresh(u->rq, err, "INVALID_CREDENTIALS", AUTH_DISABLED);
+    return BT_OK;
+}
+
 int yunshui_refresh(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
-    const char *presented = bt_req_str(rq, "refreshToken");
-    const char *hash = bt_sha256_hex(rq->arena, presented, strlen(presented));
-    const char *now = yunshui_now(rq->arena);
     struct bt_db *db = bt_req_db(rq, err);
-    struct bt_rows *rows;
-    const char *sid, *user_id, *refresh;
-    int64_t expires_us = 0, changed = 0;
+    struct refresh_user u = {.rq = rq};
+    struct bt_session_grant g;
     char *token;
     int rc;
 
     if (!db)
         return err->code;
-    /* one transaction: the exchange (old token spent, new one issued) is all or nothing, and
-     * on SQLite BEGIN IMMEDIATE serialises two refreshes of the same token */
-    rc = bt_db_begin(db, err);
-    if (rc != BT_OK)
-        return rc;
-    rc = bt_db_query(db, rq->arena, &rows,
-                     "SELECT u.id, u.username, u.email, u.role, u.is_active, u.created_at,"
-                     " t.session_id, t.expires_at, t.rotated_at, s.revoked_at"
-                     " FROM yunshui_refresh_tokens t"
-                     " JOIN yunshui_sessions s ON s.id = t.session_id"
-                     " JOIN yunshui_users u ON u.id = t.user_id"
-                     " WHERE t.token_hash = $1",
-                     BT_ARGS(bt_text(hash)), err);
-    if (rc != BT_OK)
-        return rc; /* the open transaction is rolled back when the request ends */
-    if (rows->nrows == 0) {
-        bt_db_rollback(db);
-        return bad_refresh(rq, err, "INVALID_CREDENTIALS", AUTH_BAD_REFRESH);
+    /* rotation with re-use detection: the core spends the token and issues its successor in
+     * one transaction, or revokes the whole family when a spent token comes back */
+    rc = bt_session_refresh(yunshui_sessions(rq), db, rq->arena, bt_req_str(rq, "refreshToken"),
+                            refresh_user_check, &u, &g, err);
+    if (rc == BT_EAUTH) {
+        switch (g.outcome) {
+        case BT_SESSION_REFUSED: return rc; /* refresh_user_check worded it */
+        case BT_SESSION_EXPIRED: return bad_refresh(rq, err, "TOKEN_EXPIRED", AUTH_EXPIRED_REFRESH);
+        case BT_SESSION_REVOKED: return bad_refresh(rq, err, "INVALID_CREDENTIALS", AUTH_REVOKED);
+        case BT_SESSION_REUSED:
+            bt_log_warn("refresh token re-used, session revoked", "service", "yunshui", "user",
+                        g.user_id, NULL);
+            return bad_refresh(rq, err, "INVALID_CREDENTIALS", AUTH_REVOKED);
+        default: return bad_refresh(rq, err, "INVALID_CREDENTIALS", AUTH_BAD_REFRESH);
+        }
     }
-    user_id = bt_rows_text(rows, 0, 0);
-    sid = bt_rows_text(rows, 0, 6);
-    if (!bt_rows_isnull(rows, 0, 9)) {
-        bt_db_rollback(db);
-        return bad_refresh(rq, err, "INVALID_CREDENTIALS", AUTH_REVOKED);
-    }
-    if (!bt_rows_isnull(rows, 0, 8))
-        goto reuse;
-    if (bt_time_parse(bt_rows_text(rows, 0, 7), &expires_us) != 0 ||
-        expires_us <= bt_now_unix_us()) {
-        bt_db_rollback(db);
-        return bad_refresh(rq, err, "TOKEN_EXPIRED", AUTH_EXPIRED_REFRESH);
-    }
-    if (!bt_rows_bool(rows, 0, 4, false)) {
-        bt_db_rollback(db);
-        return bad_refresh(rq, err, "INVALID_CREDENTIALS", AUTH_DISABLED);
-    }
-    /* spend the token; on PostgreSQL a concurrent exchange of the same token waits for our
-     * row lock and then changes nothing, which is re-use */
-    rc = bt_db_exec(db, &changed,
-                    "UPDATE yunshui_refresh_tokens SET rotated_at = $1"
-                    " WHERE token_hash = $2 AND rotated_at IS NULL",
-                    BT_ARGS(bt_text(now), bt_text(hash)), err);
-    if (rc != BT_OK)
-        return rc;
-    if (changed != 1)
-        goto reuse;
-    rc = refresh_insert(rq, db, sid, user_id, &refresh, err);
     if (rc == BT_OK)
-        rc = bt_db_commit(db, err);
-    if (rc == BT_OK)
-        rc = access_token(rq, user_id, bt_rows_text(rows, 0, 1), bt_rows_text(rows, 0, 3), sid,
-                          &token, err);
+        rc = access_token(rq, g.user_id, bt_rows_text(u.rows, 0, 1), bt_rows_text(u.rows, 0, 3),
+                          g.sid, &token, err);
     if (rc != BT_OK)
         return rc;
     return yunshui_ok(
         rs, 200,
-        json_pack("{s:s,s:s,s:o}", "token", token, "refreshToken", refresh, "user",
-                  login_user(user_id, bt_rows_text(rows, 0, 1), bt_rows_text(rows, 0, 2),
-                             bt_rows_text(rows, 0, 3), bt_rows_text(rows, 0, 5))),
+        json_pack("{s:s,s:s,s:o}", "token", token, "refreshToken", g.refresh_token, "user",
+                  login_user(g.user_id, bt_rows_text(u.rows, 0, 1), bt_rows_text(u.rows, 0, 2),
+                             bt_rows_text(u.rows, 0, 3), bt_rows_text(u.rows, 0, 5))),
         NULL);
-
-reuse:
-    /* a spent token came back: someone holds a copy. End the whole family, the holder of the
-     * newest token included; the user logs in again. */
-    rc = bt_db_exec(db, NULL,
-                    "UPDATE yunshui_sessions SET revoked_at = $1, revoked_reason = 'reuse'"
-                    " WHERE id = $2 AND revoked_at IS NULL",
-                    BT_ARGS(bt_text(now), bt_text(sid)), err);
-    if (rc == BT_OK)
-        rc = bt_db_commit(db, err);
-    if (rc != BT_OK)
-        return rc;
-    bt_log_warn("refresh token re-used, session revoked", "service", "yunshui", "user", user_id,
-                NULL);
-    return bad_refresh(rq, err, "INVALID_CREDENTIALS", AUTH_REVOKED);
 }
 
 /* ---- logout, me, password ---- */
@@ -363,16 +269,12 @@ reuse:
 int yunshui_logout(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     const struct yunshui_principal *me = yunshui_me(rq);
-    const char *now = yunshui_now(rq->arena);
     struct bt_db *db = bt_req_db(rq, err);
     int rc;
 
     if (!db)
         return err->code;
-    rc = bt_db_exec(db, NULL,
-                    "UPDATE yunshui_sessions SET revoked_at = $1, revoked_reason = 'logout'"
-                    " WHERE id = $2 AND revoked_at IS NULL",
-                    BT_ARGS(bt_text(now), bt_text(me->sid)), err);
+    rc = bt_session_revoke(yunshui_sessions(rq), db, rq->arena, me->sid, "logout", NULL, err);
     if (rc != BT_OK)
         return rc;
     /* An optional {"refreshToken"} body: the route parses no body (logout works without
@@ -381,15 +283,9 @@ int yunshui_logout(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
     if (rq->body && rq->body_len > 0) {
         json_t *j = bt_json_own(rq->arena, bt_json_parse(rq->body, rq->body_len, NULL));
         const char *tok = json_string_value(json_object_get(j, "refreshToken"));
-        if (tok) {
-            rc = bt_db_exec(db, NULL,
-                            "UPDATE yunshui_sessions SET revoked_at = $1, revoked_reason = 'logout'"
-                            " WHERE revoked_at IS NULL AND user_id = $2 AND id IN"
-                            " (SELECT session_id FROM yunshui_refresh_tokens"
-                            " WHERE token_hash = $3)",
-                            BT_ARGS(bt_text(now), bt_text(me->user_id),
-                                    bt_text(bt_sha256_hex(rq->arena, tok, strlen(tok)))),
-                            err);
+        if (tok && *tok) {
+            rc = bt_session_revoke_token(yunshui_sessions(rq), db, rq->arena, tok, me->user_id,
+                                         "logout", NULL, err);
             if (rc != BT_OK)
                 return rc;
         }
@@ -445,7 +341,8 @@ int yunshui_password_change(struct bt_req *rq, struct bt_res *rs, struct bt_err 
             db, NULL, "UPDATE yunshui_users SET password_hash = $1, updated_at = $2 WHERE id = $3",
             BT_ARGS(bt_text(fresh), bt_text(yunshui_now(rq->arena)), bt_text(me->user_id)), err);
     if (rc == BT_OK)
-        rc = yunshui_sessions_revoke(rq, db, me->user_id, me->sid, "password", err);
+        rc = bt_session_revoke_user(yunshui_sessions(rq), db, rq->arena, me->user_id, me->sid,
+                                    "password", NULL, err);
     if (rc == BT_OK)
         rc = bt_db_commit(db, err);
     if (rc != BT_OK)
@@ -466,6 +363,7 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
     struct bt_err e;
     json_t *j_claims = NULL;
     const char *sub, *sid, *jti;
+    enum bt_session_outcome why;
     struct yunshui_principal *p;
     struct bt_rows *rows;
     struct bt_db *db;
@@ -487,25 +385,28 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
     db = bt_req_db(rq, err);
     if (!db)
         return err->code;
-    /* one primary-key lookup: the session must be alive and the user active; the role is
-     * read here, so a role change or a disabled account applies to the next request */
-    rc = bt_db_query(db, rq->arena, &rows,
-                     "SELECT s.user_id, s.revoked_at, u.username, u.role, u.is_active"
-                     " FROM yunshui_sessions s JOIN yunshui_users u ON u.id = s.user_id"
-                     " WHERE s.id = $1",
-                     BT_ARGS(bt_text(sid)), err);
+    /* the session must be alive (logout, re-use, password change and disabling revoke it)
+     * and the token's own user's */
+    rc = bt_session_alive(yunshui_sessions(rq), db, rq->arena, sid, sub, &why, err);
+    if (rc == BT_EAUTH)
+        return bad_token(rq, err, why == BT_SESSION_REVOKED ? AUTH_REVOKED : AUTH_BAD_TOKEN);
     if (rc != BT_OK)
         return rc;
-    if (rows->nrows == 0 || strcmp(bt_rows_text(rows, 0, 0), sub) != 0)
+    /* the user must be active, and the role is read here, so a role change or a disabled
+     * account applies to the next request */
+    rc = bt_db_query(db, rq->arena, &rows,
+                     "SELECT username, role, is_active FROM yunshui_users WHERE id = $1",
+                     BT_ARGS(bt_text(sub)), err);
+    if (rc != BT_OK)
+        return rc;
+    if (rows->nrows == 0)
         return bad_token(rq, err, AUTH_BAD_TOKEN);
-    if (!bt_rows_isnull(rows, 0, 1))
-        return bad_token(rq, err, AUTH_REVOKED);
-    if (!bt_rows_bool(rows, 0, 4, false))
+    if (!bt_rows_bool(rows, 0, 2, false))
         return bad_token(rq, err, AUTH_DISABLED);
     p = bt_arena_alloc(rq->arena, sizeof(*p));
     p->user_id = bt_arena_strdup(rq->arena, sub);
-    p->username = bt_rows_text(rows, 0, 2);
-    p->role = bt_rows_text(rows, 0, 3);
+    p->username = bt_rows_text(rows, 0, 0);
+    p->role = bt_rows_text(rows, 0, 1);
     p->jti = jti ? bt_arena_strdup(rq->arena, jti) : "";
     p->sid = bt_arena_strdup(rq->arena, sid);
     p->admin = !strcmp(p->role, "ADMIN");
@@ -589,6 +490,11 @@ int yunshui_auth_init(struct bt_app_ctx *ctx, struct yunshui_state *st, struct b
         bt_log_warn("yunshui.jwt_secret is not set: signing tokens with the development key",
                     "service", "yunshui", NULL);
     }
+    /* the tables of 0001_users.sql; refresh tokens live refresh_ttl_s each */
+    rc = bt_session_store_init(&st->sessions, "yunshui_sessions", "yunshui_refresh_tokens",
+                               st->refresh_ttl_s, err);
+    if (rc != BT_OK)
+        return rc;
     if (!ctx->pool)
         return BT_OK;
     db = bt_dbpool_get(ctx->pool, ctx->config->db_timeout_ms, err);

@@ -394,7 +394,8 @@ int yunshui_user_update(struct bt_req *rq, struct bt_res *rs, struct bt_err *err
     if (rc == BT_OK)
         rc = bt_db_exec(db, NULL, sql.p, args, n, err);
     if (rc == BT_OK && revoke)
-        rc = yunshui_sessions_revoke(rq, db, id, NULL, revoke, err);
+        rc = bt_session_revoke_user(yunshui_sessions(rq), db, rq->arena, id, NULL, revoke, NULL,
+                                    err);
     if (rc == BT_OK)
         rc = bt_db_commit(db, err);
     if (rc == BT_ECONFLICT) {
@@ -430,7 +431,8 @@ int yunshui_user_delete(struct bt_req *rq, struct bt_res *rs, struct bt_err *err
                         " WHERE id = $2 AND is_active = TRUE",
                         BT_ARGS(bt_text(yunshui_now(rq->arena)), bt_text(id)), err);
     if (rc == BT_OK)
-        rc = yunshui_sessions_revoke(rq, db, id, NULL, "disabled", err);
+        rc = bt_session_revoke_user(yunshui_sessions(rq), db, rq->arena, id, NULL, "disabled", NULL,
+                                    err);
     if (rc == BT_OK)
         rc = bt_db_commit(db, err);
     if (rc == BT_OK)

@@ -44,6 +44,8 @@ struct yunshui_state {
     int64_t refresh_ttl_s;  /* 30 days */
     const char *public_url; /* base of returned upload URLs, e.g. http://localhost:3004 */
     const char *data_dir;   /* uploads live under <data_dir>/uploads */
+    /* login sessions and their refresh tokens (yunshui_auth_init sets it up) */
+    struct bt_session_store sessions;
 };
 
 static inline struct yunshui_state *yunshui_state(const struct bt_req *rq)

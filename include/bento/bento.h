@@ -19,6 +19,7 @@
 #include <bento/client.h>
 #include <bento/server.h>
 #include <bento/auth.h>
+#include <bento/session.h>
 #include <bento/ratelimit.h>
 #include <bento/multipart.h>
 #include <bento/image.h>

@@ -116,7 +116,7 @@ static inline void ys_png_chunk(struct ys_bytes *b, const char *type, const void
 static inline void ys_build_png(struct ys_bytes *b, uint32_t w, uint32_t h, size_t pad)
 {
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    unsigned char ihdr[13] = {0}, raw[600], z[700];
+    unsigned char ihdr[13] = {0}, raw[600] = {0}, z[700];
     size_t rn = 0, zn = 0;
     uint32_t s1 = 1, s2 = 0;
 
