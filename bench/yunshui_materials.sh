@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/yunshui_materials.sh - yunshui materials at 100,000 rows (not part of the test suite;
-# results go to docs/apps/yunshui-materials.md and docs/PERFORMANCE.md by hand, with the
+# results go to docs/apps/yunshui.md and docs/PERFORMANCE.md by hand, with the
 # machine description this script prints).
 #   bento (release) serves yunshui only, pinned to CPU 0 (one core); wrk on CPU 1.
 #   The rate limit is off: wrk is one client address, and 100 requests/minute is the point of

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- 0001_users.sql - yunshui users, login sessions and their refresh tokens (document 002
--- "認證 API", note yunshui.md "Users and auth"; decisions in docs/apps/yunshui-auth.md).
+-- "認證 API", note yunshui.md "Users and auth"; decisions in docs/apps/yunshui.md).
 -- Portable subset (SQLite >= 3.35 and PostgreSQL 15): TEXT/BIGINT/BOOLEAN only, TEXT UUID
 -- keys generated in C, CHECK constraints for enums, ISO-8601 TEXT timestamps written by C
 -- ("2024-01-01T00:00:00.000Z": one fixed width, so they compare correctly as text).
