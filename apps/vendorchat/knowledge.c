@@ -572,19 +572,8 @@ int vendorchat_knowledge_list(struct bt_req *rq, struct bt_res *rs, struct bt_er
                     nargs);
     }
     if (bt_req_qhas(rq, "q")) {
-        struct bt_buf pat;
-        const char *q = bt_req_qstr(rq, "q");
-
         /* a substring, so LIKE's own wildcards in it are escaped */
-        bt_buf_init(&pat, rq->arena, strlen(q) + 8);
-        bt_buf_addc(&pat, '%');
-        for (const char *p = q; *p; p++) {
-            if (*p == '%' || *p == '_' || *p == '\\')
-                bt_buf_addc(&pat, '\\');
-            bt_buf_addc(&pat, *p);
-        }
-        bt_buf_addc(&pat, '%');
-        args[nargs++] = bt_text(pat.p);
+        args[nargs++] = bt_text(bt_db_like_contains(rq->arena, bt_req_qstr(rq, "q")));
         bt_buf_addf(&where,
                     " AND (lower(question_summary) LIKE lower($%zu) ESCAPE '\\'"
                     " OR lower(answer) LIKE lower($%zu) ESCAPE '\\')",

@@ -312,20 +312,14 @@ static const char *mat_search_pattern(struct bt_arena *a, const char *term)
     end = term + strlen(term);
     while (end > term && mat_is_space(end[-1]))
         end--;
-    bt_buf_init(&b, a, (size_t)(end - term) * 2 + 3);
-    bt_buf_addc(&b, '%');
+    bt_buf_init(&b, a, (size_t)(end - term) + 1);
     for (const char *p = term; p < end; p++) {
         char c = *p;
         if (c == MAT_SEP)
             continue;
-        if (c == '%' || c == '_' || c == '\\')
-            bt_buf_addc(&b, '\\');
         bt_buf_addc(&b, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
     }
-    if (b.len == 1)
-        return NULL;
-    bt_buf_addc(&b, '%');
-    return b.p;
+    return b.len ? bt_db_like_contains(a, b.p) : NULL;
 }
 
 /* http:// or https:// with a host, no white space or control characters. */

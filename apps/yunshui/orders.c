@@ -538,22 +538,6 @@ static const char *ord_email_value(const struct bt_req *rq)
 
 /* ---- list ---- */
 
-/* LIKE pattern for a substring, with '!' escaping the pattern characters. */
-static const char *ord_like(struct bt_arena *a, const char *s)
-{
-    struct bt_buf b;
-
-    bt_buf_init(&b, a, strlen(s) + 3);
-    bt_buf_addc(&b, '%');
-    for (; *s; s++) {
-        if (*s == '%' || *s == '_' || *s == '!')
-            bt_buf_addc(&b, '!');
-        bt_buf_addc(&b, *s);
-    }
-    bt_buf_addc(&b, '%');
-    return b.p;
-}
-
 int yunshui_order_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     int64_t page = bt_req_qint(rq, "page", 1), limit = bt_req_qint(rq, "limit", 20), total = 0;
@@ -591,12 +575,12 @@ int yunshui_order_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
     bt_buf_init(&where, rq->arena, 256);
     bt_buf_adds(&where, " WHERE 1 = 1");
     if (search && *search) {
-        args[nargs++] = bt_text(ord_like(rq->arena, search));
+        args[nargs++] = bt_text(bt_db_like_contains(rq->arena, search));
         bt_buf_addf(&where,
-                    " AND (lower(order_number) LIKE lower($%zu) ESCAPE '!'"
-                    " OR lower(customer_name) LIKE lower($%zu) ESCAPE '!'"
-                    " OR lower(customer_phone) LIKE lower($%zu) ESCAPE '!'"
-                    " OR lower(customer_email) LIKE lower($%zu) ESCAPE '!')",
+                    " AND (lower(order_number) LIKE lower($%zu) ESCAPE '\\'"
+                    " OR lower(customer_name) LIKE lower($%zu) ESCAPE '\\'"
+                    " OR lower(customer_phone) LIKE lower($%zu) ESCAPE '\\'"
+                    " OR lower(customer_email) LIKE lower($%zu) ESCAPE '\\')",
                     nargs, nargs, nargs, nargs);
     }
     if (status) {

@@ -194,22 +194,6 @@ static int user_fetch(struct bt_req *rq, struct bt_db *db, const char *id, struc
 
 /* ---- handlers ---- */
 
-/* '%' and '_' in a search are literal: escape them for LIKE ... ESCAPE '\' */
-static const char *like_pattern(struct bt_arena *a, const char *s)
-{
-    struct bt_buf b;
-
-    bt_buf_init(&b, a, strlen(s) + 8);
-    bt_buf_addc(&b, '%');
-    for (; *s; s++) {
-        if (*s == '%' || *s == '_' || *s == '\\')
-            bt_buf_addc(&b, '\\');
-        bt_buf_addc(&b, *s);
-    }
-    bt_buf_addc(&b, '%');
-    return b.p;
-}
-
 int yunshui_user_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     int64_t page = bt_req_qint(rq, "page", 1), limit = bt_req_qint(rq, "limit", 20), total = 0;
@@ -229,7 +213,7 @@ int yunshui_user_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
     bt_buf_init(&where, rq->arena, 256);
     bt_buf_adds(&where, " WHERE 1 = 1");
     if (search && *search) {
-        args[n++] = bt_text(like_pattern(rq->arena, search));
+        args[n++] = bt_text(bt_db_like_contains(rq->arena, search));
         bt_buf_addf(&where,
                     " AND (lower(username) LIKE lower($%zu) ESCAPE '\\'"
                     " OR lower(email) LIKE lower($%zu) ESCAPE '\\')",

@@ -137,6 +137,11 @@ int bt_db_query_i64(struct bt_db *db, int64_t *out, const char *sql, const struc
 /** Run several statements without parameters (migrations). */
 int bt_db_exec_script(struct bt_db *db, const char *sql, struct bt_err *err);
 
+/** A LIKE pattern matching s anywhere: "%" + s with %, _ and \ escaped + "%" (arena-owned).
+ *  Use it as `col LIKE $n ESCAPE '\'`, which means the same on both engines (PostgreSQL's
+ *  standard_conforming_strings is on). s == NULL -> NULL. */
+const char *bt_db_like_contains(struct bt_arena *a, const char *s);
+
 /* ---- transactions ----
  * begin on SQLite is BEGIN IMMEDIATE (take the write lock now, so read-then-write does not
  * deadlock into SQLITE_BUSY). Nested begin is a bug. */

@@ -593,3 +593,22 @@ void bt_dbpool_put(struct bt_dbpool *pool, struct bt_db *db)
     pthread_cond_signal(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
 }
+
+/* ---- LIKE patterns ---- */
+
+const char *bt_db_like_contains(struct bt_arena *a, const char *s)
+{
+    struct bt_buf b;
+
+    if (!s)
+        return NULL;
+    bt_buf_init(&b, a, strlen(s) * 2 + 3);
+    bt_buf_addc(&b, '%');
+    for (; *s; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\')
+            bt_buf_addc(&b, '\\');
+        bt_buf_addc(&b, *s);
+    }
+    bt_buf_addc(&b, '%');
+    return b.p;
+}

@@ -1035,10 +1035,44 @@ static void test_pg_reconnect(void **state)
     bt_dbpool_put(f->pool, killer);
 }
 
+/* bt_db_like_contains: %, _ and \ in a search are literal with ESCAPE '\' on both engines */
+static void test_like_contains(void **state)
+{
+    struct fix *f = *state;
+    struct bt_err err;
+    struct bt_db *db = bt_dbpool_get(f->pool, 5000, &err);
+    static const char *const rows[] = {"100%", "1000", "a_b", "axb", "c\\d", "cd", "鋼板 304"};
+    static const struct {
+        const char *term;
+        int64_t count;
+    } cases[] = {{"%", 1}, {"0%", 1}, {"_", 1}, {"a_", 1}, {"\\", 1}, {"鋼板", 1}, {"", 7}};
+    int64_t n = 0;
+
+    assert_non_null(db);
+    assert_int_equal(bt_db_exec(db, NULL, "CREATE TABLE t_like (s TEXT)", BT_NOARGS, &err), BT_OK);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        assert_int_equal(bt_db_exec(db, NULL, "INSERT INTO t_like (s) VALUES ($1)",
+                                    BT_ARGS(bt_text(rows[i])), &err),
+                         BT_OK);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *pat = bt_db_like_contains(f->a, cases[i].term);
+        assert_int_equal(bt_db_query_i64(db, &n,
+                                         "SELECT COUNT(*) FROM t_like WHERE s LIKE $1 ESCAPE '\\'",
+                                         BT_ARGS(bt_text(pat)), &err),
+                         BT_OK);
+        if (n != cases[i].count)
+            fail_msg("term \"%s\" (pattern %s): %lld rows, want %lld", cases[i].term, pat,
+                     (long long)n, (long long)cases[i].count);
+    }
+    assert_null(bt_db_like_contains(f->a, NULL));
+    bt_dbpool_put(f->pool, db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bind_by_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_like_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_integers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reals_round_trip, setup, teardown),
