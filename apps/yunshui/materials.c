@@ -54,7 +54,6 @@ enum {
 
 /* Bounds that keep every value exact in a JSON double and every offset inside int64. */
 #define MAT_MAX_COUNT 1000000000000.0 /* stock, minStock */
-#define MAT_MAX_PAGE 10000000.0
 
 /* ---- schemas ---- */
 
@@ -63,18 +62,7 @@ static const char *const mat_sort_names[] = {"name", "price", "stock", "created_
 static const char *const mat_orders[] = {"asc", "desc", NULL};
 
 static const struct bt_field mat_list_q_fields[] = {
-    {.name = "page",
-     .type = BT_T_INT,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = 1,
-     .max = MAT_MAX_PAGE,
-     .desc = "頁碼，預設 1"},
-    {.name = "limit",
-     .type = BT_T_INT,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = 1,
-     .max = 100,
-     .desc = "每頁數量，預設 20，最大 100（超過為 422）"},
+    YUNSHUI_PAGE_FIELDS,
     {.name = "search",
      .type = BT_T_STR,
      .max_len = 200,

@@ -40,18 +40,7 @@
 static const char *const ord_statuses[] = {"PENDING", "PROCESSING", "COMPLETED", "CANCELLED", NULL};
 
 static const struct bt_field ord_list_q_fields[] = {
-    {.name = "page",
-     .type = BT_T_INT,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = 1,
-     .max = 1000000000,
-     .desc = "頁碼，預設 1"},
-    {.name = "limit",
-     .type = BT_T_INT,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = 1,
-     .max = 100,
-     .desc = "每頁數量，預設 20，最大 100"},
+    YUNSHUI_PAGE_FIELDS,
     {.name = "search",
      .type = BT_T_STR,
      .max_len = 100,

@@ -16,18 +16,7 @@
 static const char *const users_roles[] = {"ADMIN", "USER", NULL};
 
 static const struct bt_field users_list_q_fields[] = {
-    {.name = "page",
-     .type = BT_T_INT,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = 1,
-     .max = 1000000000,
-     .desc = "頁碼，預設 1"},
-    {.name = "limit",
-     .type = BT_T_INT,
-     .flags = BT_F_MIN | BT_F_MAX,
-     .min = 1,
-     .max = 100,
-     .desc = "每頁數量，預設 20，最大 100"},
+    YUNSHUI_PAGE_FIELDS,
     {.name = "search", .type = BT_T_STR, .max_len = 100, .desc = "搜尋用戶名稱或電子郵件"},
     {.name = "role", .type = BT_T_ENUM, .one_of = users_roles, .desc = "角色篩選 (ADMIN, USER)"},
     {.name = "isActive", .type = BT_T_BOOL, .desc = "啟用狀態篩選"},

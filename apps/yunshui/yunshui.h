@@ -81,6 +81,20 @@ json_t *yunshui_pagination(int64_t page, int64_t limit, int64_t total);
 int yunshui_money_parse(const json_t *v, int64_t *out);
 json_t *yunshui_money_json(int64_t units);
 
+/* The document's paging parameters, shared by every list's query schema: page 1..10^7
+ * (default 1), limit 1..100 (default 20; more is 422, not clamped). */
+#define YUNSHUI_PAGE_FIELDS                                                                        \
+    {.name = "page",                                                                               \
+     .type = BT_T_INT,                                                                             \
+     .flags = BT_F_MIN | BT_F_MAX,                                                                 \
+     .min = 1,                                                                                     \
+     .max = 10000000,                                                                              \
+     .desc = "頁碼，預設 1"},                                                                      \
+    {                                                                                              \
+        .name = "limit", .type = BT_T_INT, .flags = BT_F_MIN | BT_F_MAX, .min = 1, .max = 100,     \
+        .desc = "每頁數量，預設 20，最大 100（超過為 422）"                         \
+    }
+
 /* ---- handlers (routes.c lists them) ---- */
 bt_handler_fn yunshui_login, yunshui_refresh, yunshui_logout, yunshui_me_get,
     yunshui_password_change; /* auth.c */
