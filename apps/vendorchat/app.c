@@ -111,6 +111,14 @@ static void vendorchat_fini(struct bt_app_ctx *ctx)
     ctx->state = NULL;
 }
 
+/* Path parameters, for the OpenAPI document: every id is a positive integer. */
+static const struct bt_field vendorchat_path_params[] = {
+    {.name = "vendor_id", .type = BT_T_INT, .flags = BT_F_MIN, .min = 1, .desc = "業者 ID"},
+    {.name = "knowledge_id", .type = BT_T_INT, .flags = BT_F_MIN, .min = 1, .desc = "知識 ID"},
+    {.name = "intent_id", .type = BT_T_INT, .flags = BT_F_MIN, .min = 1, .desc = "意圖 ID"},
+    BT_FIELD_END,
+};
+
 const struct bt_app bt_app_vendorchat = {
     .name = "vendorchat",
     .title = "vendorchat: multi-vendor customer-service chat (Phase 1 API)",
@@ -118,6 +126,7 @@ const struct bt_app bt_app_vendorchat = {
     .mount = "",
     .default_port = 8100,
     .routes = vendorchat_routes,
+    .path_params = vendorchat_path_params,
     .migrations = vendorchat_migrations,
     .render_error = vendorchat_render_error,
     .init = vendorchat_init,

@@ -251,6 +251,14 @@ static void yunshui_fini(struct bt_app_ctx *ctx)
     ctx->state = NULL;
 }
 
+/* Path parameters, for the OpenAPI document. */
+static const struct bt_field yunshui_path_params[] = {
+    {.name = "id", .type = BT_T_STR, .desc = "UUID"},
+    {.name = "folder", .type = BT_T_STR, .max_len = 50, .desc = "上傳資料夾"},
+    {.name = "file", .type = BT_T_STR, .desc = "檔名 (<id>.<format>)"},
+    BT_FIELD_END,
+};
+
 const struct bt_app bt_app_yunshui = {
     .name = "yunshui",
     .title = "雲水基材管理系統 Mobile App API",
@@ -258,6 +266,8 @@ const struct bt_app bt_app_yunshui = {
     .mount = "/v1",
     .default_port = 3004,
     .routes = yunshui_routes,
+    .path_params = yunshui_path_params,
+    .security = "bearer",
     .migrations = yunshui_migrations,
     .render_error = yunshui_render_error,
     .authenticate = yunshui_authenticate,

@@ -62,8 +62,11 @@ struct bt_app {
     int (*init)(struct bt_app_ctx *ctx, struct bt_err *err); /* may be NULL */
     void (*fini)(struct bt_app_ctx *ctx);                    /* may be NULL */
     unsigned flags;
-    struct bt_app_limit rate; /* {0} = no rate limit; BENTO_<APP>_RATE_LIMIT overrides */
-    size_t max_body;          /* request body cap; 0 = BENTO_MAX_BODY */
+    struct bt_app_limit rate;           /* {0} = no rate limit; BENTO_<APP>_RATE_LIMIT overrides */
+    size_t max_body;                    /* request body cap; 0 = BENTO_MAX_BODY */
+    const struct bt_field *path_params; /* types of ":name" segments for OpenAPI (ends with
+                                         * BT_FIELD_END); a name not listed is a string */
+    const char *security; /* OpenAPI scheme of non-public routes: "bearer" (JWT) or NULL */
 };
 
 /* The running context of one app, shared by all its requests (thread-safe parts only). */

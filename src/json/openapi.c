@@ -190,13 +190,13 @@ static char *openapi_path(const char *mount, const char *path, json_t *params)
     return out;
 }
 
-/* Identifier-like names ("id", "vendor_id", "vendorId") are integers in every API we serve. */
-static bool is_id_name(const char *n)
+/* A path parameter's schema: its declaration in the app's path_params table, else a string. */
+static json_t *path_param_schema(const struct bt_app *app, const char *name)
 {
-    size_t len = strlen(n);
-
-    return strcmp(n, "id") == 0 || (len > 3 && strcmp(n + len - 3, "_id") == 0) ||
-           (len > 2 && strcmp(n + len - 2, "Id") == 0);
+    for (const struct bt_field *f = app ? app->path_params : NULL; f && f->type != BT_T_NONE; f++)
+        if (!strcmp(f->name, name))
+            return field_schema(f);
+    return json_pack("{s:s}", "type", "string");
 }
 
 static void operation_id(char *buf, size_t cap, const char *method, const char *path, json_t *used)
@@ -252,8 +252,9 @@ static const char *component_for(json_t *j_schemas, json_t *seen, const struct b
     return buf;
 }
 
-static json_t *operation(const struct bt_route *rt, const char *mkey, const char *opath,
-                         json_t *path_params, json_t *j_schemas, json_t *seen, json_t *used)
+static json_t *operation(const struct bt_app *app, const struct bt_route *rt, const char *mkey,
+                         const char *opath, json_t *path_params, json_t *j_schemas, json_t *seen,
+                         json_t *used)
 {
     json_t *op = json_object();
     json_t *j_params = json_array();
@@ -270,9 +271,14 @@ static json_t *operation(const struct bt_route *rt, const char *mkey, const char
     json_array_foreach(path_params, i, pn)
     {
         const char *name = json_string_value(pn);
-        json_array_append_new(j_params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", name, "in",
-                                                  "path", "required", 1, "schema", "type",
-                                                  is_id_name(name) ? "integer" : "string"));
+        json_t *j_ps = path_param_schema(app, name);
+        json_t *desc = json_object_get(j_ps, "description");
+        json_t *j_p = json_pack("{s:s, s:s, s:b}", "name", name, "in", "path", "required", 1);
+        if (desc)
+            json_object_set(j_p, "description", desc);
+        json_object_del(j_ps, "description"); /* on the parameter, not its schema */
+        json_object_set_new(j_p, "schema", j_ps);
+        json_array_append_new(j_params, j_p);
     }
     for (const struct bt_field *f = rt->query ? rt->query->fields : NULL; f && f->type != BT_T_NONE;
          f++) {
@@ -306,6 +312,8 @@ static json_t *operation(const struct bt_route *rt, const char *mkey, const char
                                       "application/json", "schema", j_schema));
     }
 
+    if (app && app->security && !(rt->access & BT_PUBLIC))
+        json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearerAuth"));
     snprintf(status, sizeof status, "%d", rt->ok_status ? rt->ok_status : 200);
     json_object_set_new(j_resp, status, json_pack("{s:s}", "description", "success"));
     json_object_set_new(j_resp, "default", json_pack("{s:s}", "description", "error"));
@@ -351,12 +359,16 @@ json_t *bt_openapi_build(const struct bt_app_ctx *ctx)
             json_object_set_new(j_paths, opath, j_item);
         }
         json_object_set_new(j_item, mkey,
-                            operation(rt, mkey, opath, path_params, j_schemas, seen, used));
+                            operation(app, rt, mkey, opath, path_params, j_schemas, seen, used));
         json_decref(path_params);
         free(opath);
     }
     json_object_set_new(doc, "paths", j_paths);
     json_object_set_new(doc, "components", json_pack("{s:o}", "schemas", j_schemas));
+    if (app && app->security && !strcmp(app->security, "bearer"))
+        json_object_set_new(json_object_get(doc, "components"), "securitySchemes",
+                            json_pack("{s:{s:s,s:s,s:s}}", "bearerAuth", "type", "http", "scheme",
+                                      "bearer", "bearerFormat", "JWT"));
     json_decref(seen);
     json_decref(used);
     return doc;

@@ -58,12 +58,21 @@ static const struct bt_route routes[] = {
     BT_ROUTE_END,
 };
 
+/* declared path parameters are typed; "slug" is not declared, so it is a string */
+static const struct bt_field path_params[] = {
+    {.name = "vendor_id", .type = BT_T_INT},
+    {.name = "id", .type = BT_T_INT},
+    BT_FIELD_END,
+};
+
 static const struct bt_app app = {
     .name = "demo",
     .title = "Demo API",
     .version = "1.2.3",
     .mount = "/v1",
     .routes = routes,
+    .path_params = path_params,
+    .security = "bearer",
 };
 
 static json_t *build(void)
@@ -231,9 +240,24 @@ static void test_empty_context(void **state)
     json_decref(doc);
 }
 
+/* non-public routes carry the app's bearer scheme; public ones none */
+static void test_security(void **state)
+{
+    json_t *doc = build();
+    json_t *paths = json_object_get(doc, "paths");
+
+    (void)state;
+    bt_assert_subset(doc, "{\"components\":{\"securitySchemes\":{\"bearerAuth\":{\"type\":"
+                          "\"http\",\"scheme\":\"bearer\",\"bearerFormat\":\"JWT\"}}}}");
+    bt_assert_subset(paths, "{\"/v1/api/vendors\":{\"get\":{\"security\":[{\"bearerAuth\":[]}]}}}");
+    assert_null(bt_json_at(paths, "/~1v1~1api~1vendors~1{vendor_id}~1menus~1{slug}/get/security"));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_security),
         cmocka_unit_test(test_document_header),
         cmocka_unit_test(test_paths_and_operations),
         cmocka_unit_test(test_parameters),
