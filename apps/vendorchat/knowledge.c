@@ -604,70 +604,26 @@ int vendorchat_knowledge_list(struct bt_req *rq, struct bt_res *rs, struct bt_er
     return bt_res_json(rs, 200, out);
 }
 
-int vendorchat_knowledge_create(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
-{
-    struct bt_db *db;
-    json_t *row;
-    int64_t id;
-    char now[32];
-    int rc;
-
-    if (!(db = kn_db(rq, err, &rc)))
-        return rc;
-    kn_now(now);
-    if ((rc = bt_db_begin(db, err)) != BT_OK)
-        return rc;
-    if ((rc = kn_insert(db, rq->arena, rq->json, now, "", &id, err)) != BT_OK ||
-        (rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
-        (rc = bt_db_commit(db, err)) != BT_OK)
-        return kn_abort(db, rc);
-    if ((rc = kn_fetch(db, rq->arena, id, &row, err)) != BT_OK)
-        return rc;
-    return bt_res_json(rs, 201, json_incref(row));
-}
-
-int vendorchat_knowledge_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
-{
-    struct bt_db *db;
-    json_t *row;
-    int64_t id;
-    int rc;
-
-    if ((rc = vendorchat_path_id(rq, "knowledge_id", &id, err)) != BT_OK)
-        return rc;
-    if (!(db = kn_db(rq, err, &rc)))
-        return rc;
-    if ((rc = kn_fetch(db, rq->arena, id, &row, err)) != BT_OK)
-        return rc;
-    return bt_res_json(rs, 200, json_incref(row));
-}
-
-int vendorchat_knowledge_update(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+/* Write the body's fields to knowledge id inside the caller's transaction; BT_ENOTFOUND
+ * (from reading the stored row) when it does not exist. */
+static int kn_apply(struct bt_req *rq, struct bt_db *db, int64_t id, const char *now,
+                    struct bt_err *err)
 {
     static const char *const text_cols[] = {"question_summary", "answer", "category", "audience"};
     const json_t *in = rq->json;
     struct bt_val args[16];
     size_t nargs = 0;
     struct bt_buf sql;
-    struct bt_db *db;
-    json_t *cur, *row;
+    json_t *cur;
     const char *scope, *keywords;
-    int64_t id, vendor_id;
+    int64_t vendor_id;
     struct kn_map *maps;
     size_t nmaps;
     bool given;
-    char now[32];
     int rc;
 
-    if ((rc = vendorchat_path_id(rq, "knowledge_id", &id, err)) != BT_OK)
-        return rc;
-    if (!(db = kn_db(rq, err, &rc)))
-        return rc;
-    kn_now(now);
-    if ((rc = bt_db_begin(db, err)) != BT_OK)
-        return rc;
     if ((rc = kn_fetch(db, rq->arena, id, &cur, err)) != BT_OK)
-        return kn_abort(db, rc);
+        return rc;
 
     /* the scope rule holds for the row as it will be, mixing new and stored values */
     scope = bt_req_has(rq, "scope") ? bt_req_str(rq, "scope")
@@ -676,12 +632,12 @@ int vendorchat_knowledge_update(struct bt_req *rq, struct bt_res *rs, struct bt_
                     ? bt_req_int(rq, "vendor_id", 0)
                     : (int64_t)json_integer_value(json_object_get(cur, "vendor_id"));
     if ((rc = kn_check_scope(db, scope ? scope : "global", vendor_id, err)) != BT_OK)
-        return kn_abort(db, rc);
+        return rc;
     if ((rc = kn_keywords_text(rq->arena, json_object_get(in, "keywords"), "", &keywords, err)) !=
         BT_OK)
-        return kn_abort(db, rc);
+        return rc;
     if ((rc = kn_maps_from(db, rq->arena, in, &maps, &nmaps, &given, err)) != BT_OK)
-        return kn_abort(db, rc);
+        return rc;
 
     bt_buf_init(&sql, rq->arena, 256);
     args[nargs++] = bt_text(now);
@@ -717,74 +673,21 @@ int vendorchat_knowledge_update(struct bt_req *rq, struct bt_res *rs, struct bt_
     args[nargs++] = bt_i64(id);
     bt_buf_addf(&sql, " WHERE id = $%zu", nargs);
     if ((rc = bt_db_exec(db, NULL, sql.p, args, nargs, err)) != BT_OK)
-        return kn_abort(db, rc);
-    if (given && (rc = kn_maps_write(db, id, maps, nmaps, err)) != BT_OK)
-        return kn_abort(db, rc);
-    if ((rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
-        (rc = bt_db_commit(db, err)) != BT_OK)
-        return kn_abort(db, rc);
-    if ((rc = kn_fetch(db, rq->arena, id, &row, err)) != BT_OK)
         return rc;
-    return bt_res_json(rs, 200, json_incref(row));
+    return given ? kn_maps_write(db, id, maps, nmaps, err) : BT_OK;
 }
 
-int vendorchat_knowledge_delete(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+/* Import creates every item. */
+static int kn_import_one(struct bt_db *db, struct bt_arena *a, const json_t *item, const char *now,
+                         const char *prefix, size_t *created, size_t *updated, struct bt_err *err)
 {
-    struct bt_db *db;
-    int64_t id, changed = 0;
-    int rc;
+    int64_t id;
+    int rc = kn_insert(db, a, item, now, prefix, &id, err);
 
-    if ((rc = vendorchat_path_id(rq, "knowledge_id", &id, err)) != BT_OK)
-        return rc;
-    if (!(db = kn_db(rq, err, &rc)))
-        return rc;
-    if ((rc = bt_db_begin(db, err)) != BT_OK)
-        return rc;
-    /* mappings first: SQLite enforces the cascade only with foreign keys switched on */
-    if ((rc = bt_db_exec(db, NULL,
-                         "DELETE FROM vendorchat_knowledge_intents WHERE knowledge_id = $1",
-                         BT_ARGS(bt_i64(id)), err)) != BT_OK ||
-        (rc = bt_db_exec(db, &changed, "DELETE FROM vendorchat_knowledge WHERE id = $1",
-                         BT_ARGS(bt_i64(id)), err)) != BT_OK)
-        return kn_abort(db, rc);
-    if (changed == 0)
-        return kn_abort(db, bt_fail(err, BT_ENOTFOUND, NULL, KN_NOT_FOUND));
-    if ((rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
-        (rc = bt_db_commit(db, err)) != BT_OK)
-        return kn_abort(db, rc);
-    return bt_res_json(
-        rs, 200, json_pack("{s:s,s:I}", "message", "知識已刪除", "knowledge_id", (json_int_t)id));
-}
-
-int vendorchat_knowledge_import(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
-{
-    struct bt_db *db;
-    char now[32];
-    json_t *item;
-    size_t i;
-    int rc;
-
-    if (!(db = kn_db(rq, err, &rc)))
-        return rc;
-    kn_now(now);
-    if ((rc = bt_db_begin(db, err)) != BT_OK)
-        return rc;
-    json_array_foreach(rq->json, i, item)
-    {
-        int64_t id;
-        const char *prefix = bt_arena_printf(rq->arena, "[%zu].", i);
-
-        if ((rc = kn_insert(db, rq->arena, item, now, prefix, &id, err)) != BT_OK) {
-            if (err->nfields == 0)
-                kn_item_field(err, i);
-            return kn_abort(db, rc);
-        }
-    }
-    if ((rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
-        (rc = bt_db_commit(db, err)) != BT_OK)
-        return kn_abort(db, rc);
-    return bt_res_json(rs, 200,
-                       json_pack("{s:I}", "imported", (json_int_t)json_array_size(rq->json)));
+    (void)updated;
+    if (rc == BT_OK)
+        (*created)++;
+    return rc;
 }
 
 /* ---- intents ---- */
@@ -952,6 +855,32 @@ static int intent_apply(struct bt_db *db, struct bt_arena *a, int64_t id, const 
     return changed ? BT_OK : bt_fail(err, BT_ENOTFOUND, NULL, INTENT_NOT_FOUND);
 }
 
+/* The update verb's view of intent_apply: the request body, no item prefix. */
+static int intent_apply_req(struct bt_req *rq, struct bt_db *db, int64_t id, const char *now,
+                            struct bt_err *err)
+{
+    return intent_apply(db, rq->arena, id, rq->json, now, "", err);
+}
+
+/* Import is by name: an intent that exists gets the fields the item gives, a new name is
+ * created. Re-importing an edited keyword list is the common case. */
+static int intent_import_one(struct bt_db *db, struct bt_arena *a, const json_t *item,
+                             const char *now, const char *prefix, size_t *created, size_t *updated,
+                             struct bt_err *err)
+{
+    int64_t id;
+    int rc = intent_by_name(db, json_string_value(json_object_get(item, "name")), &id, err);
+
+    if (rc == BT_OK && id) {
+        rc = intent_apply(db, a, id, item, now, prefix, err);
+        (*updated)++;
+    } else if (rc == BT_OK) {
+        rc = intent_insert(db, a, item, now, prefix, &id, err);
+        (*created)++;
+    }
+    return rc;
+}
+
 int vendorchat_intent_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     struct bt_rows *rows;
@@ -977,7 +906,57 @@ int vendorchat_intent_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *
     return bt_res_json(rs, 200, out);
 }
 
-int vendorchat_intent_create(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+/* ---- create, get, update, delete and import, shared by knowledge and intents ---- */
+
+/* What differs between the two resources; the verbs below are the same logic over it. Every
+ * write bumps the knowledge generation in its own transaction. */
+struct kn_kind {
+    const char *param;     /* path parameter; also the id's key in the delete reply */
+    const char *not_found; /* 404 text */
+    const char *deleted;   /* delete reply message */
+    const char *delete_maps_sql;
+    const char *delete_sql;
+    int (*insert)(struct bt_db *db, struct bt_arena *a, const json_t *in, const char *now,
+                  const char *prefix, int64_t *id, struct bt_err *err);
+    int (*fetch)(struct bt_db *db, struct bt_arena *a, int64_t id, json_t **out,
+                 struct bt_err *err);
+    /* the update body onto row id; BT_ENOTFOUND when it does not exist */
+    int (*apply)(struct bt_req *rq, struct bt_db *db, int64_t id, const char *now,
+                 struct bt_err *err);
+    int (*import_one)(struct bt_db *db, struct bt_arena *a, const json_t *item, const char *now,
+                      const char *prefix, size_t *created, size_t *updated, struct bt_err *err);
+    /* before get and update read the row back; NULL for none */
+    int (*before_read)(struct bt_req *rq, struct bt_db *db, struct bt_err *err);
+};
+
+static const struct kn_kind kn_kind_knowledge = {
+    .param = "knowledge_id",
+    .not_found = KN_NOT_FOUND,
+    .deleted = "知識已刪除",
+    .delete_maps_sql = "DELETE FROM vendorchat_knowledge_intents WHERE knowledge_id = $1",
+    .delete_sql = "DELETE FROM vendorchat_knowledge WHERE id = $1",
+    .insert = kn_insert,
+    .fetch = kn_fetch,
+    .apply = kn_apply,
+    .import_one = kn_import_one,
+    .before_read = NULL,
+};
+
+static const struct kn_kind kn_kind_intent = {
+    .param = "intent_id",
+    .not_found = INTENT_NOT_FOUND,
+    .deleted = "意圖已刪除",
+    .delete_maps_sql = "DELETE FROM vendorchat_knowledge_intents WHERE intent_id = $1",
+    .delete_sql = "DELETE FROM vendorchat_intents WHERE id = $1",
+    .insert = intent_insert,
+    .fetch = intent_fetch,
+    .apply = intent_apply_req,
+    .import_one = intent_import_one,
+    .before_read = intent_usage_sync,
+};
+
+static int kn_create(const struct kn_kind *k, struct bt_req *rq, struct bt_res *rs,
+                     struct bt_err *err)
 {
     struct bt_db *db;
     json_t *row;
@@ -990,34 +969,35 @@ int vendorchat_intent_create(struct bt_req *rq, struct bt_res *rs, struct bt_err
     kn_now(now);
     if ((rc = bt_db_begin(db, err)) != BT_OK)
         return rc;
-    if ((rc = intent_insert(db, rq->arena, rq->json, now, "", &id, err)) != BT_OK ||
+    if ((rc = k->insert(db, rq->arena, rq->json, now, "", &id, err)) != BT_OK ||
         (rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
         (rc = bt_db_commit(db, err)) != BT_OK)
         return kn_abort(db, rc);
-    if ((rc = intent_fetch(db, rq->arena, id, &row, err)) != BT_OK)
+    if ((rc = k->fetch(db, rq->arena, id, &row, err)) != BT_OK)
         return rc;
     return bt_res_json(rs, 201, json_incref(row));
 }
 
-int vendorchat_intent_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+static int kn_get(const struct kn_kind *k, struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     struct bt_db *db;
     json_t *row;
     int64_t id;
     int rc;
 
-    if ((rc = vendorchat_path_id(rq, "intent_id", &id, err)) != BT_OK)
+    if ((rc = vendorchat_path_id(rq, k->param, &id, err)) != BT_OK)
         return rc;
     if (!(db = kn_db(rq, err, &rc)))
         return rc;
-    if ((rc = intent_usage_sync(rq, db, err)) != BT_OK)
+    if (k->before_read && (rc = k->before_read(rq, db, err)) != BT_OK)
         return rc;
-    if ((rc = intent_fetch(db, rq->arena, id, &row, err)) != BT_OK)
+    if ((rc = k->fetch(db, rq->arena, id, &row, err)) != BT_OK)
         return rc;
     return bt_res_json(rs, 200, json_incref(row));
 }
 
-int vendorchat_intent_update(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+static int kn_update(const struct kn_kind *k, struct bt_req *rq, struct bt_res *rs,
+                     struct bt_err *err)
 {
     struct bt_db *db;
     json_t *row;
@@ -1025,57 +1005,59 @@ int vendorchat_intent_update(struct bt_req *rq, struct bt_res *rs, struct bt_err
     char now[32];
     int rc;
 
-    if ((rc = vendorchat_path_id(rq, "intent_id", &id, err)) != BT_OK)
+    if ((rc = vendorchat_path_id(rq, k->param, &id, err)) != BT_OK)
         return rc;
     if (!(db = kn_db(rq, err, &rc)))
         return rc;
     kn_now(now);
     if ((rc = bt_db_begin(db, err)) != BT_OK)
         return rc;
-    if ((rc = intent_apply(db, rq->arena, id, rq->json, now, "", err)) != BT_OK ||
+    if ((rc = k->apply(rq, db, id, now, err)) != BT_OK ||
         (rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
         (rc = bt_db_commit(db, err)) != BT_OK)
         return kn_abort(db, rc);
-    if ((rc = intent_usage_sync(rq, db, err)) != BT_OK ||
-        (rc = intent_fetch(db, rq->arena, id, &row, err)) != BT_OK)
+    if (k->before_read && (rc = k->before_read(rq, db, err)) != BT_OK)
+        return rc;
+    if ((rc = k->fetch(db, rq->arena, id, &row, err)) != BT_OK)
         return rc;
     return bt_res_json(rs, 200, json_incref(row));
 }
 
-int vendorchat_intent_delete(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+static int kn_delete(const struct kn_kind *k, struct bt_req *rq, struct bt_res *rs,
+                     struct bt_err *err)
 {
     struct bt_db *db;
     int64_t id, changed = 0;
     int rc;
 
-    if ((rc = vendorchat_path_id(rq, "intent_id", &id, err)) != BT_OK)
+    if ((rc = vendorchat_path_id(rq, k->param, &id, err)) != BT_OK)
         return rc;
     if (!(db = kn_db(rq, err, &rc)))
         return rc;
     if ((rc = bt_db_begin(db, err)) != BT_OK)
         return rc;
-    if ((rc = bt_db_exec(db, NULL, "DELETE FROM vendorchat_knowledge_intents WHERE intent_id = $1",
-                         BT_ARGS(bt_i64(id)), err)) != BT_OK ||
-        (rc = bt_db_exec(db, &changed, "DELETE FROM vendorchat_intents WHERE id = $1",
-                         BT_ARGS(bt_i64(id)), err)) != BT_OK)
+    /* mappings first: SQLite enforces the cascade only with foreign keys switched on */
+    if ((rc = bt_db_exec(db, NULL, k->delete_maps_sql, BT_ARGS(bt_i64(id)), err)) != BT_OK ||
+        (rc = bt_db_exec(db, &changed, k->delete_sql, BT_ARGS(bt_i64(id)), err)) != BT_OK)
         return kn_abort(db, rc);
     if (changed == 0)
-        return kn_abort(db, bt_fail(err, BT_ENOTFOUND, NULL, INTENT_NOT_FOUND));
+        return kn_abort(db, bt_fail(err, BT_ENOTFOUND, NULL, "%s", k->not_found));
     if ((rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
         (rc = bt_db_commit(db, err)) != BT_OK)
         return kn_abort(db, rc);
-    return bt_res_json(
-        rs, 200, json_pack("{s:s,s:I}", "message", "意圖已刪除", "intent_id", (json_int_t)id));
+    return bt_res_json(rs, 200,
+                       json_pack("{s:s,s:I}", "message", k->deleted, k->param, (json_int_t)id));
 }
 
-/* Import is by name: an intent that exists gets the fields the item gives, a new name is
- * created; all or nothing. Re-importing an edited keyword list is the common case. */
-int vendorchat_intent_import(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+/* All or nothing: the first failing item rolls the whole import back and is named in the
+ * error ("[3].vendor_id"). The caller writes the reply from the counts. */
+static int kn_import(const struct kn_kind *k, struct bt_req *rq, size_t *created, size_t *updated,
+                     struct bt_err *err)
 {
     struct bt_db *db;
-    size_t i, created = 0, updated = 0;
     char now[32];
     json_t *item;
+    size_t i;
     int rc;
 
     if (!(db = kn_db(rq, err, &rc)))
@@ -1086,17 +1068,9 @@ int vendorchat_intent_import(struct bt_req *rq, struct bt_res *rs, struct bt_err
     json_array_foreach(rq->json, i, item)
     {
         const char *prefix = bt_arena_printf(rq->arena, "[%zu].", i);
-        int64_t id;
 
-        rc = intent_by_name(db, json_string_value(json_object_get(item, "name")), &id, err);
-        if (rc == BT_OK && id) {
-            rc = intent_apply(db, rq->arena, id, item, now, prefix, err);
-            updated++;
-        } else if (rc == BT_OK) {
-            rc = intent_insert(db, rq->arena, item, now, prefix, &id, err);
-            created++;
-        }
-        if (rc != BT_OK) {
+        if ((rc = k->import_one(db, rq->arena, item, now, prefix, created, updated, err)) !=
+            BT_OK) {
             if (err->nfields == 0)
                 kn_item_field(err, i);
             return kn_abort(db, rc);
@@ -1105,6 +1079,67 @@ int vendorchat_intent_import(struct bt_req *rq, struct bt_res *rs, struct bt_err
     if ((rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
         (rc = bt_db_commit(db, err)) != BT_OK)
         return kn_abort(db, rc);
+    return BT_OK;
+}
+
+int vendorchat_knowledge_create(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    return kn_create(&kn_kind_knowledge, rq, rs, err);
+}
+
+int vendorchat_knowledge_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    return kn_get(&kn_kind_knowledge, rq, rs, err);
+}
+
+int vendorchat_knowledge_update(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    return kn_update(&kn_kind_knowledge, rq, rs, err);
+}
+
+int vendorchat_knowledge_delete(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    return kn_delete(&kn_kind_knowledge, rq, rs, err);
+}
+
+int vendorchat_knowledge_import(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    size_t created = 0, updated = 0;
+    int rc = kn_import(&kn_kind_knowledge, rq, &created, &updated, err);
+
+    if (rc != BT_OK)
+        return rc;
+    return bt_res_json(rs, 200,
+                       json_pack("{s:I}", "imported", (json_int_t)json_array_size(rq->json)));
+}
+
+int vendorchat_intent_create(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    return kn_create(&kn_kind_intent, rq, rs, err);
+}
+
+int vendorchat_intent_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    return kn_get(&kn_kind_intent, rq, rs, err);
+}
+
+int vendorchat_intent_update(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    return kn_update(&kn_kind_intent, rq, rs, err);
+}
+
+int vendorchat_intent_delete(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    return kn_delete(&kn_kind_intent, rq, rs, err);
+}
+
+int vendorchat_intent_import(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
+{
+    size_t created = 0, updated = 0;
+    int rc = kn_import(&kn_kind_intent, rq, &created, &updated, err);
+
+    if (rc != BT_OK)
+        return rc;
     return bt_res_json(rs, 200,
                        json_pack("{s:I,s:I,s:I}", "imported", (json_int_t)(created + updated),
                                  "created", (json_int_t)created, "updated", (json_int_t)updated));
