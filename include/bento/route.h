@@ -75,5 +75,8 @@ enum bt_match bt_router_match(const struct bt_router *r, struct bt_arena *a, enu
 /** Number of routes (for metrics tables). */
 size_t bt_router_count(const struct bt_router *r);
 const struct bt_route *bt_router_at(const struct bt_router *r, size_t i);
+/** Route i's path in OpenAPI template form, relative to the mount ("/materials/{id}"): the
+ *  key of the route in the OpenAPI document and its `route` label in the metrics. */
+const char *bt_router_label(const struct bt_router *r, size_t i);
 
 #endif

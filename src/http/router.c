@@ -24,6 +24,7 @@ struct compiled {
     char *segs[ROUTE_MAX_SEGS]; /* literal text, or ":name" */
     unsigned param_mask;        /* bit i set: segment i is a parameter */
     char *buf;                  /* owns the segment text */
+    char *label;                /* "/materials/{id}": the OpenAPI path and metrics label */
 };
 
 struct bt_router {
@@ -68,12 +69,36 @@ static bool valid_param_name(const char *s)
     return true;
 }
 
+/* "/a/:id/b" -> "/a/{id}/b" (OpenAPI's template syntax); malloc'd */
+static char *path_label(const char *path)
+{
+    size_t n = strlen(path);
+    char *out = malloc(2 * n + 2), *o = out;
+
+    if (!out)
+        return NULL;
+    for (const char *p = path; *p;) {
+        if (*p == ':' && (p == path || p[-1] == '/')) {
+            *o++ = '{';
+            for (p++; *p && *p != '/'; p++)
+                *o++ = *p;
+            *o++ = '}';
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 void bt_router_free(struct bt_router *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free(r->c[i].buf);
+        free(r->c[i].label);
+    }
     free(r->c);
     free(r);
 }
@@ -117,7 +142,8 @@ struct bt_router *bt_router_new(const struct bt_route *routes, struct bt_err *er
             goto bad;
         }
         buf = c->buf = strdup(rt->path);
-        if (!buf)
+        c->label = path_label(rt->path);
+        if (!buf || !c->label)
             abort();
         nseg = split(buf, c->segs);
         if (nseg < 0) {
@@ -247,4 +273,9 @@ size_t bt_router_count(const struct bt_router *r)
 const struct bt_route *bt_router_at(const struct bt_router *r, size_t i)
 {
     return i < r->n ? r->c[i].route : NULL;
+}
+
+const char *bt_router_label(const struct bt_router *r, size_t i)
+{
+    return i < r->n ? r->c[i].label : NULL;
 }

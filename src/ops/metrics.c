@@ -96,7 +96,7 @@ char *bt_metrics_render(struct bt_metrics *m, struct bt_arena *a, const struct b
     for (size_t i = 0; i <= m->nroutes; i++) {
         const struct bt_route *rt = i < m->nroutes ? bt_router_at(router, i) : NULL;
         const char *method = rt ? bt_method_name(rt->method) : "ANY";
-        const char *path = rt ? rt->path : "unmatched";
+        const char *path = rt ? bt_router_label(router, i) : "unmatched";
         for (int s = 0; s < NSTATUS; s++) {
             uint64_t n = ld(&m->r[i].status[s]);
             if (n)
@@ -111,7 +111,7 @@ char *bt_metrics_render(struct bt_metrics *m, struct bt_arena *a, const struct b
     for (size_t i = 0; i <= m->nroutes; i++) {
         const struct bt_route *rt = i < m->nroutes ? bt_router_at(router, i) : NULL;
         const char *method = rt ? bt_method_name(rt->method) : "ANY";
-        const char *path = rt ? rt->path : "unmatched";
+        const char *path = rt ? bt_router_label(router, i) : "unmatched";
         uint64_t cum = 0, count = ld(&m->r[i].count);
         if (!count)
             continue;
