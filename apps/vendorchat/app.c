@@ -8,14 +8,8 @@
 #include "classify.h"
 #include "vendorchat.h"
 
-extern const char vendorchat_sql_0001_vendors[];
-extern const char vendorchat_sql_0002_knowledge[];
-
-static const struct bt_migration vendorchat_migrations[] = {
-    {1, "vendors and configs, with seed vendors", vendorchat_sql_0001_vendors},
-    {2, "intents, knowledge and unanswered questions, with seed", vendorchat_sql_0002_knowledge},
-    BT_MIGRATION_END,
-};
+/* generated from sql/NNNN_name.sql by the build (cmake/BentoApps.cmake) */
+extern const struct bt_migration vendorchat_migrations[];
 
 /* FastAPI's words for the core's own failures, so clients of the original see the same. */
 static const char *vendorchat_core_detail(const struct bt_err *err)

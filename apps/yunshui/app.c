@@ -11,16 +11,8 @@
 
 #include "yunshui.h"
 
-extern const char yunshui_sql_0001_users[];
-extern const char yunshui_sql_0002_materials[];
-extern const char yunshui_sql_0003_orders[];
-
-static const struct bt_migration yunshui_migrations[] = {
-    {1, "users and refresh tokens", yunshui_sql_0001_users},
-    {2, "materials", yunshui_sql_0002_materials},
-    {3, "orders, items, status history and numbering", yunshui_sql_0003_orders},
-    BT_MIGRATION_END,
-};
+/* generated from sql/NNNN_name.sql by the build (cmake/BentoApps.cmake) */
+extern const struct bt_migration yunshui_migrations[];
 
 /* ---- envelope ---- */
 
