@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * metrics.h - per-app request metrics (Prometheus text format): requests by route and status,
- * a latency histogram per route, in-flight requests, database pool use. Lock-free counters.
+ * a latency histogram per route, in-flight requests, database pool use, the configured limits
+ * as their own gauges, build info and the standard process_* metrics (from /proc/self).
+ * Lock-free counters. The list of metrics is in docs/OPERATIONS.md.
  */
 #ifndef BENTO_METRICS_H
 #define BENTO_METRICS_H
@@ -16,6 +18,19 @@ struct bt_metrics;
 /** nroutes = routes in the app's table; index nroutes counts unmatched requests. */
 struct bt_metrics *bt_metrics_new(const char *app, size_t nroutes);
 void bt_metrics_free(struct bt_metrics *m);
+
+/** The limits in force for the app, each rendered as its own gauge. Set once at start-up,
+ *  before requests are served. A zero rate_limit means none (its gauges are left out). */
+struct bt_metrics_limits {
+    size_t max_body;         /* request body cap, bytes */
+    size_t max_header;       /* request line + headers cap, bytes */
+    unsigned conn_limit;     /* connections per listener */
+    unsigned per_ip_limit;   /* connections per client address */
+    unsigned conn_timeout_s; /* idle connection timeout */
+    unsigned rate_limit;     /* requests per client per window; 0 = no rate limit */
+    unsigned rate_window_s;
+};
+void bt_metrics_set_limits(struct bt_metrics *m, const struct bt_metrics_limits *limits);
 
 void bt_metrics_inflight(struct bt_metrics *m, int delta);
 /** route_index -1 = unmatched. status is the HTTP status sent. */

@@ -96,6 +96,16 @@ static int app_limits(struct bt_app_ctx *ctx, struct bt_err *err)
     }
     if (rate.limit > 0)
         ctx->limiter = bt_ratelimit_new(rate.limit, rate.window_s ? rate.window_s : 60, 100000);
+    bt_metrics_set_limits(
+        ctx->metrics, &(const struct bt_metrics_limits){
+                          .max_body = ctx->max_body,
+                          .max_header = ctx->config->max_header,
+                          .conn_limit = ctx->config->conn_limit,
+                          .per_ip_limit = ctx->config->per_ip_limit,
+                          .conn_timeout_s = ctx->config->conn_timeout_s,
+                          .rate_limit = rate.limit,
+                          .rate_window_s = rate.limit ? (rate.window_s ? rate.window_s : 60) : 0,
+                      });
     return BT_OK;
 }
 

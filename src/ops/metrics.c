@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT
- * metrics.c - per-app request metrics rendered in the Prometheus text format.
+ * metrics.c - per-app request metrics rendered in the Prometheus text format, with the app's
+ * limits as gauges, build info and the standard process_* metrics (read from /proc/self when
+ * /metrics is scraped, as Prometheus's own client libraries do).
  * Owns: relaxed atomic counters (one cache line of contention per route at most).
- * Must not: take locks on the request path.
+ * Must not: take locks on the request path; mix a limit into a usage gauge (each limit is its
+ * own family, so sum() and ratios over a family stay meaningful).
  *
  * Statuses are counted in a dense [route][status-100] table: 500 slots per route is 4 KiB and
  * makes observe() a single atomic add with no lookup.
  */
+#include <dirent.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <bento/arena.h>
 #include <bento/db.h>
@@ -32,6 +40,7 @@ struct bt_metrics {
     size_t nroutes;
     atomic_int inflight;
     struct route_metrics *r; /* nroutes + 1 (unmatched) */
+    struct bt_metrics_limits limits;
 };
 
 struct bt_metrics *bt_metrics_new(const char *app, size_t nroutes)
@@ -57,6 +66,11 @@ void bt_metrics_free(struct bt_metrics *m)
     free(m);
 }
 
+void bt_metrics_set_limits(struct bt_metrics *m, const struct bt_metrics_limits *limits)
+{
+    m->limits = *limits;
+}
+
 void bt_metrics_inflight(struct bt_metrics *m, int delta)
 {
     atomic_fetch_add_explicit(&m->inflight, delta, memory_order_relaxed);
@@ -78,6 +92,141 @@ void bt_metrics_observe(struct bt_metrics *m, int route_index, int status, uint6
     atomic_fetch_add_explicit(&r->bucket[b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&r->sum_ns, dur_ns, memory_order_relaxed);
     atomic_fetch_add_explicit(&r->count, 1, memory_order_relaxed);
+}
+
+/* ---- process metrics (Linux /proc, like the Prometheus client libraries) ---- */
+
+static double start_time_s; /* process_start_time_seconds; 0 when /proc could not say */
+static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+
+/* Field 22 of /proc/self/stat (start time in clock ticks after boot) plus btime of
+ * /proc/stat (boot time in Unix seconds). comm (field 2) may hold spaces and parentheses:
+ * fields are counted after its last ')'. */
+static void read_start_time(void)
+{
+    char buf[1024];
+    unsigned long long ticks = 0, btime = 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    FILE *f = fopen("/proc/self/stat", "re");
+    size_t n = 0;
+    const char *p;
+
+    if (f) {
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    /* the space before field k is the (k - 2)th after the ')' closing comm (field 2) */
+    for (int field = 3; p && field <= 22; field++)
+        p = strchr(p + 1, ' ');
+    if (!p || sscanf(p + 1, "%llu", &ticks) != 1 || hz <= 0)
+        return;
+    f = fopen("/proc/stat", "re");
+    if (!f)
+        return;
+    while (fgets(buf, sizeof(buf), f))
+        if (sscanf(buf, "btime %llu", &btime) == 1)
+            break;
+    fclose(f);
+    if (btime)
+        start_time_s = (double)btime + (double)ticks / (double)hz;
+}
+
+struct proc_stats {
+    double cpu_s;
+    unsigned long long rss, vsize; /* bytes */
+    long open_fds;                 /* -1 unknown */
+    unsigned long long max_fds;    /* soft RLIMIT_NOFILE */
+    bool max_fds_unlimited;
+};
+
+static void read_proc(struct proc_stats *ps)
+{
+    struct rusage ru;
+    struct rlimit rl;
+    unsigned long long pages_v = 0, pages_r = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    FILE *f;
+    DIR *d;
+
+    memset(ps, 0, sizeof(*ps));
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        ps->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    f = fopen("/proc/self/statm", "re");
+    if (f) {
+        if (fscanf(f, "%llu %llu", &pages_v, &pages_r) != 2)
+            pages_v = pages_r = 0;
+        fclose(f);
+    }
+    if (page > 0) {
+        ps->vsize = pages_v * (unsigned long long)page;
+        ps->rss = pages_r * (unsigned long long)page;
+    }
+    ps->open_fds = -1;
+    d = opendir("/proc/self/fd");
+    if (d) {
+        const struct dirent *e;
+        long n = 0;
+        int self = dirfd(d);
+        while ((e = readdir(d)) != NULL)
+            if (e->d_name[0] != '.' && atoi(e->d_name) != self)
+                n++;
+        closedir(d);
+        ps->open_fds = n;
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        ps->max_fds_unlimited = rl.rlim_cur == RLIM_INFINITY;
+        ps->max_fds = (unsigned long long)rl.rlim_cur;
+    }
+}
+
+static void render_process(struct bt_buf *b)
+{
+    struct proc_stats ps;
+
+    pthread_once(&start_once, read_start_time);
+    read_proc(&ps);
+    bt_buf_addf(
+        b,
+        "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+        "# TYPE process_cpu_seconds_total counter\n"
+        "process_cpu_seconds_total %.6f\n"
+        "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+        "# TYPE process_resident_memory_bytes gauge\n"
+        "process_resident_memory_bytes %llu\n"
+        "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+        "# TYPE process_virtual_memory_bytes gauge\n"
+        "process_virtual_memory_bytes %llu\n",
+        ps.cpu_s, ps.rss, ps.vsize);
+    if (ps.open_fds >= 0)
+        bt_buf_addf(b,
+                    "# HELP process_open_fds Number of open file descriptors.\n"
+                    "# TYPE process_open_fds gauge\n"
+                    "process_open_fds %ld\n",
+                    ps.open_fds);
+    bt_buf_adds(b, "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                   "# TYPE process_max_fds gauge\n");
+    if (ps.max_fds_unlimited)
+        bt_buf_adds(b, "process_max_fds +Inf\n");
+    else
+        bt_buf_addf(b, "process_max_fds %llu\n", ps.max_fds);
+    if (start_time_s > 0)
+        bt_buf_addf(b,
+                    "# HELP process_start_time_seconds Start time of the process since unix epoch "
+                    "in seconds.\n"
+                    "# TYPE process_start_time_seconds gauge\n"
+                    "process_start_time_seconds %.2f\n",
+                    start_time_s);
+}
+
+/* One gauge family with a single series labelled by service. */
+static void gauge(struct bt_buf *b, const char *name, const char *help, const char *app,
+                  unsigned long long v)
+{
+    bt_buf_addf(b, "# HELP %s %s\n# TYPE %s gauge\n%s{service=\"%s\"} %llu\n", name, help, name,
+                name, app, v);
 }
 
 static uint64_t ld(atomic_uint_fast64_t *v)
@@ -146,13 +295,40 @@ char *bt_metrics_render(struct bt_metrics *m, struct bt_arena *a, const struct b
         unsigned in_use, open, max;
         bt_dbpool_stats(pool, &in_use, &open, &max);
         bt_buf_addf(&b,
-                    "# HELP bento_db_connections Database pool connections.\n"
+                    "# HELP bento_db_connections Database pool connections by state.\n"
                     "# TYPE bento_db_connections gauge\n"
                     "bento_db_connections{service=\"%s\",state=\"in_use\"} %u\n"
-                    "bento_db_connections{service=\"%s\",state=\"open\"} %u\n"
-                    "bento_db_connections{service=\"%s\",state=\"max\"} %u\n",
-                    m->app, in_use, m->app, open, m->app, max);
+                    "bento_db_connections{service=\"%s\",state=\"open\"} %u\n",
+                    m->app, in_use, m->app, open);
+        gauge(&b, "bento_db_pool_max_connections",
+              "Configured maximum of database pool connections (BENTO_DB_POOL).", m->app, max);
     }
+
+    /* the limits in force, each its own family */
+    gauge(&b, "bento_http_max_body_bytes", "Configured request body cap in bytes.", m->app,
+          m->limits.max_body);
+    gauge(&b, "bento_http_max_header_bytes",
+          "Configured cap of request line plus headers in bytes.", m->app, m->limits.max_header);
+    gauge(&b, "bento_http_max_connections", "Configured connection limit of the listener.", m->app,
+          m->limits.conn_limit);
+    gauge(&b, "bento_http_max_connections_per_client",
+          "Configured connection limit per client address.", m->app, m->limits.per_ip_limit);
+    gauge(&b, "bento_http_idle_timeout_seconds", "Configured idle connection timeout in seconds.",
+          m->app, m->limits.conn_timeout_s);
+    if (m->limits.rate_limit > 0) {
+        gauge(&b, "bento_rate_limit_requests",
+              "Configured requests allowed per client in each rate-limit window.", m->app,
+              m->limits.rate_limit);
+        gauge(&b, "bento_rate_limit_window_seconds", "Configured rate-limit window in seconds.",
+              m->app, m->limits.rate_window_s);
+    }
+
+    bt_buf_addf(&b,
+                "# HELP bento_build_info Build of the running binary; the value is always 1.\n"
+                "# TYPE bento_build_info gauge\n"
+                "bento_build_info{version=\"%s\",service=\"%s\"} 1\n",
+                BENTO_VERSION, m->app);
+    render_process(&b);
     *len = b.len;
     return b.p;
 }
