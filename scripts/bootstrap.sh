@@ -8,7 +8,8 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libmicrohttpd-dev libjansson-dev
       libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev libargon2-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(libcmocka-dev postgresql-15 clang-format cppcheck)
+  # systemd (systemd-analyze) and python3-yaml: the checks of deploy/ (tests/unit/test_deploy.c)
+  pkgs+=(libcmocka-dev postgresql-15 clang-format cppcheck systemd python3-yaml)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(wrk)
