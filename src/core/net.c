@@ -148,6 +148,21 @@ int bt_cidr_list_parse(struct bt_arena *a, const char *list, struct bt_cidr **ou
     return 0;
 }
 
+/* a decimal port 1..65535, exactly n bytes */
+static bool port_ok(const char *s, size_t n)
+{
+    unsigned long v = 0;
+
+    if (n == 0 || n > 5)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
 /* One X-Forwarded-For item: "addr", "[v6]", "[v6]:port", "v4:port". */
 static int xff_item(const char *s, size_t n, struct bt_ipaddr *out)
 {
@@ -155,19 +170,16 @@ static int xff_item(const char *s, size_t n, struct bt_ipaddr *out)
         const char *close = memchr(s, ']', n);
         if (!close)
             return -1;
-        if ((size_t)(close - s) + 1 != n) { /* a port must follow */
-            size_t plen = n - (size_t)(close - s) - 2;
-            if (close[1] != ':' || plen == 0 || plen > 5 || strspn(close + 2, "0123456789") < plen)
-                return -1;
-        }
+        if ((size_t)(close - s) + 1 != n && /* then a port must follow */
+            (close[1] != ':' || !port_ok(close + 2, n - (size_t)(close - s) - 2)))
+            return -1;
         return bt_ip_parse(s + 1, (size_t)(close - s) - 1, out);
     }
     {
         const char *colon = memchr(s, ':', n);
         /* exactly one colon: IPv4 with a port (IPv6 text has at least two) */
         if (colon && !memchr(colon + 1, ':', n - (size_t)(colon - s) - 1)) {
-            size_t plen = n - (size_t)(colon - s) - 1;
-            if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") < plen)
+            if (!port_ok(colon + 1, n - (size_t)(colon - s) - 1))
                 return -1;
             n = (size_t)(colon - s);
         }
