@@ -190,7 +190,10 @@ static char *upload_url(struct bt_test_proc *p, const char *auth, const char *ex
 
 static void test_url_without_public_url(void **state)
 {
-    struct bt_test_proc *p = bt_test_proc_start("yunshui", NULL, NULL);
+    /* bound to every address on a port the kernel picks: the URL must still name an address
+     * and port the client can reach, the ones it connected to */
+    static const char *const args[] = {"--listen", "yunshui=0.0.0.0:0", NULL};
+    struct bt_test_proc *p = bt_test_proc_start("yunshui", args, NULL);
     struct bt_test_resp r = {0};
     char *auth = login(p), *url, prefix[128];
     (void)state;
