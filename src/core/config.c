@@ -104,8 +104,9 @@ int bt_config_set_listen(struct bt_config *c, const char *app, const struct bt_l
 {
     for (size_t i = 0; i < c->nlisten; i++) {
         if (!strcmp(c->listen[i].app, app)) {
+            const char *name = c->listen[i].app; /* ours; the caller's app may be freed */
             c->listen[i] = *l;
-            c->listen[i].app = app;
+            c->listen[i].app = name;
             return 0;
         }
     }
