@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * pipeline.c - the request pipeline in fixed phases (nginx's phase list, Redis's
  * processCommand checks), the app running context, and the core routes every app gets.
- * Owns: route -> authenticate -> authorize -> parse/validate -> handler -> render -> account.
+ * Owns: client address (trusted proxies) -> route (OPTIONS: preflight) -> limit ->
+ *       authenticate -> authorize -> parse/validate -> handler -> CORS -> render -> account;
+ *       the per-service edge settings (cors_origins, public_url) and bt_req_base_url.
  * Must not: know any app; write an error body itself (the app's renderer does).
  */
 #include <arpa/inet.h>
