@@ -50,7 +50,10 @@ static void usage(FILE *f)
             "  (bytes, 16384), BENTO_CONN_LIMIT (1024), BENTO_PER_IP_LIMIT (64),\n"
             "  BENTO_CONN_TIMEOUT (seconds, 30), BENTO_DB_POOL (16), BENTO_DB_TIMEOUT_MS (5000)\n"
             "other: BENTO_ENV=development|production (production refuses default secrets),\n"
-            "  BENTO_LOG_LEVEL=debug|info|warn|error|off, BENTO_ACCESS_LOG=1|0\n"
+            "  BENTO_LOG_LEVEL=debug|info|warn|error|off, BENTO_ACCESS_LOG=1|0,\n"
+            "  BENTO_TRUSTED_PROXIES=ADDR|CIDR,... (peers whose X-Forwarded-For/-Proto count)\n"
+            "service settings every service has: S.cors_origins (browser origins allowed),\n"
+            "  S.public_url (base of returned URLs), S.rate_limit, S.max_body\n"
             "\n"
             "services:");
     for (size_t i = 0; bt_apps[i]; i++)

@@ -226,7 +226,6 @@ static int yunshui_init(struct bt_app_ctx *ctx, struct bt_err *err)
     st->jwt_secret = bt_app_setting(ctx, "jwt_secret", NULL);
     st->access_ttl_s = 24 * 3600;
     st->refresh_ttl_s = 30 * 24 * 3600;
-    st->public_url = bt_app_setting(ctx, "public_url", "http://localhost:3004");
     st->data_dir = ctx->config->data_dir;
     rc = yunshui_auth_init(ctx, st, err);
     if (rc != BT_OK) {

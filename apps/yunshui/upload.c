@@ -62,16 +62,13 @@ static int invalid(struct bt_req *rq, struct bt_err *err, const char *message, j
     return yunshui_fail(rq, err, BT_EINVAL, "VALIDATION_ERROR", message, details);
 }
 
-/* public_url without its trailing slashes, then the app's mount ("/v1") */
+/* where the service is reached (yunshui.public_url, else this listener's real address),
+ * then the app's mount ("/v1") */
 static const char *url_base(struct bt_req *rq)
 {
-    const char *base = yunshui_state(rq)->public_url;
     const char *mount = rq->ctx->app->mount ? rq->ctx->app->mount : "";
-    size_t n = strlen(base);
 
-    while (n > 0 && base[n - 1] == '/')
-        n--;
-    return bt_arena_printf(rq->arena, "%.*s%s", (int)n, base, mount);
+    return bt_arena_printf(rq->arena, "%s%s", bt_req_base_url(rq), mount);
 }
 
 int yunshui_upload_image(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)

@@ -42,7 +42,6 @@ struct yunshui_state {
     const char *jwt_secret; /* HS256 key; production refuses the development default */
     int64_t access_ttl_s;   /* 24 h */
     int64_t refresh_ttl_s;  /* 30 days */
-    const char *public_url; /* base of returned upload URLs, e.g. http://localhost:3004 */
     const char *data_dir;   /* uploads live under <data_dir>/uploads */
     /* login sessions and their refresh tokens (yunshui_auth_init sets it up) */
     struct bt_session_store sessions;

@@ -13,6 +13,7 @@
 #include <bento/route.h>
 
 struct bt_config;
+struct bt_cors;
 struct bt_dbpool;
 struct bt_metrics;
 
@@ -78,6 +79,8 @@ struct bt_app_ctx {
     struct bt_metrics *metrics;
     struct bt_ratelimit *limiter; /* NULL when the app has no rate limit */
     size_t max_body;              /* effective body cap */
+    struct bt_cors *cors;         /* S.cors_origins, NULL = no CORS headers */
+    const char *public_url;       /* S.public_url without trailing slashes, NULL if unset */
     void *state;                  /* app-private, set by init, freed by fini */
 };
 

@@ -24,5 +24,7 @@
 #include <bento/multipart.h>
 #include <bento/image.h>
 #include <bento/files.h>
+#include <bento/net.h>
+#include <bento/cors.h>
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct bt_cidr;
+
 #define BT_MAX_APPS 8
 #define BT_MAX_SETTINGS 64
 
@@ -40,6 +42,10 @@ struct bt_config {
     bool production;       /* BENTO_ENV=production */
     const char *log_level; /* BENTO_LOG_LEVEL: debug|info|warn|error|off (info) */
     bool access_log;       /* BENTO_ACCESS_LOG: 1/0 (1) */
+
+    /* BENTO_TRUSTED_PROXIES: peers whose X-Forwarded-For / -Proto are believed (none) */
+    const struct bt_cidr *trusted_proxies;
+    size_t ntrusted_proxies;
 
     /* --set app.key=value pairs (app settings; see bt_app_setting) */
     const char *set_keys[BT_MAX_SETTINGS];

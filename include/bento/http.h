@@ -52,7 +52,14 @@ struct bt_req {
     const char *rel_path;   /* path with the mount prefix removed */
     const char *raw_query;  /* after '?', undecoded, "" if none */
     const char *request_id; /* X-Request-Id if sane, else generated */
-    const char *client_ip;  /* peer address, text */
+    const char *client_ip;  /* the client's address, text: the TCP peer, or the address a
+                             * trusted proxy gave in X-Forwarded-For (BENTO_TRUSTED_PROXIES) */
+    const char *peer_ip;    /* the TCP peer's address, text (IPv4 also on a v6 listener) */
+    const char *scheme;     /* "http", or "https" when a trusted proxy said so
+                             * (X-Forwarded-Proto) */
+    int sock_fd;            /* the connection's socket (for its local address), -1 if none */
+    const char *local_addr; /* "host:port" ("[v6]:port") the client connected to; set by the
+                             * test harness, else found from sock_fd on first use */
 
     struct bt_kv *headers; /* names lower-cased */
     size_t nheaders;
@@ -96,6 +103,13 @@ const char *bt_req_qstr(const struct bt_req *rq, const char *name);
 int64_t bt_req_qint(const struct bt_req *rq, const char *name, int64_t dflt);
 bool bt_req_qbool(const struct bt_req *rq, const char *name, bool dflt);
 bool bt_req_qhas(const struct bt_req *rq, const char *name);
+
+/** Where this service is reached, for URLs put in responses: "scheme://host:port" without
+ *  the mount. The service setting `public_url` when set (validated at start-up; it may carry
+ *  a path prefix); else the scheme (https only when a trusted proxy said so) and the local
+ *  address and port of this connection (the listener's real address, also when it listens
+ *  on 0.0.0.0 or port 0; IPv6 in brackets). Never the Host header. Arena-owned. */
+const char *bt_req_base_url(struct bt_req *rq);
 
 /** The request's database connection, checked out on first use and returned to the pool
  *  when the request ends. Returns NULL and fills err (BT_EDB) if none can be had. */

@@ -29,6 +29,10 @@ void bt_req_init(struct bt_req *rq, struct bt_res *rs, struct bt_arena *a, struc
 void bt_pipeline_fail(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
                       const struct bt_err *err);
 
+/** Add the service's CORS headers to a response the glue answers before routing (413, 431,
+ *  a malformed query): no route is known, so a "*" in the list applies. */
+void bt_pipeline_cors(struct bt_app_ctx *ctx, const char *origin, struct bt_res *rs);
+
 /* ---- listeners ---- */
 struct bt_server;
 

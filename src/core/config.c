@@ -12,6 +12,7 @@
 
 #include <bento/arena.h>
 #include <bento/config.h>
+#include <bento/net.h>
 
 static char *cstrdup(struct bt_config *c, const char *s)
 {
@@ -103,8 +104,9 @@ int bt_config_set_listen(struct bt_config *c, const char *app, const struct bt_l
 {
     for (size_t i = 0; i < c->nlisten; i++) {
         if (!strcmp(c->listen[i].app, app)) {
+            const char *name = c->listen[i].app; /* ours; the caller's app may be freed */
             c->listen[i] = *l;
-            c->listen[i].app = app;
+            c->listen[i].app = name;
             return 0;
         }
     }
@@ -197,6 +199,22 @@ int bt_config_defaults(struct bt_config *c, const char **why)
     if ((v = getenv("BENTO_LOG_LEVEL")) && *v)
         c->log_level = v;
     c->access_log = env_flag(getenv("BENTO_ACCESS_LOG"), true);
+    if ((v = getenv("BENTO_TRUSTED_PROXIES")) && *v) {
+        struct bt_cidr *list;
+        const char *bad;
+        if (!c->strings)
+            c->strings = bt_arena_new();
+        if (bt_cidr_list_parse(c->strings, v, &list, &c->ntrusted_proxies, &bad)) {
+            static char msg[300];
+            snprintf(msg, sizeof(msg),
+                     "BENTO_TRUSTED_PROXIES: \"%.200s\" is not an IP address or CIDR "
+                     "(e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8, ::1)",
+                     bad);
+            *why = msg;
+            return -1;
+        }
+        c->trusted_proxies = list;
+    }
     return 0;
 }
 

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT
  * pipeline.c - the request pipeline in fixed phases (nginx's phase list, Redis's
  * processCommand checks), the app running context, and the core routes every app gets.
- * Owns: route -> authenticate -> authorize -> parse/validate -> handler -> render -> account.
+ * Owns: client address (trusted proxies) -> route (OPTIONS: preflight) -> limit ->
+ *       authenticate -> authorize -> parse/validate -> handler -> CORS -> render -> account;
+ *       the per-service edge settings (cors_origins, public_url) and bt_req_base_url.
  * Must not: know any app; write an error body itself (the app's renderer does).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <bento/bento.h>
@@ -20,6 +26,7 @@
 struct app_ctx_priv {
     struct bt_app_ctx pub;
     struct bt_route *routes; /* the app's routes followed by the core routes */
+    char *public_url;        /* owns pub.public_url */
 };
 
 static int core_health(struct bt_req *rq, struct bt_res *rs, struct bt_err *err);
@@ -56,6 +63,8 @@ void bt_app_ctx_free(struct bt_app_ctx *ctx)
     bt_router_free(ctx->router);
     bt_metrics_free(ctx->metrics);
     bt_ratelimit_free(ctx->limiter);
+    bt_cors_free(ctx->cors);
+    free(p->public_url);
     free(p->routes);
     free(p);
 }
@@ -109,6 +118,79 @@ static int app_limits(struct bt_app_ctx *ctx, struct bt_err *err)
     return BT_OK;
 }
 
+/* S.public_url: an absolute http(s) URL (scheme, host, optional port, optional path prefix),
+ * no user info, query or fragment; trailing slashes are dropped. NULL when it is not. */
+static char *public_url_parse(const char *v)
+{
+    const char *host, *p;
+    size_t n = strlen(v);
+
+    if (!strncasecmp(v, "http://", 7))
+        host = v + 7;
+    else if (!strncasecmp(v, "https://", 8))
+        host = v + 8;
+    else
+        return NULL;
+    for (p = v; *p; p++) /* printable ASCII only: no blanks, controls or raw UTF-8 */
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '?' || *p == '#' ||
+            *p == '\\')
+            return NULL;
+    p = host;
+    if (*p == '[') {
+        const char *close = strchr(p, ']');
+        char a6[64];
+        struct in6_addr in6;
+        if (!close || (size_t)(close - p - 1) >= sizeof(a6))
+            return NULL;
+        memcpy(a6, p + 1, (size_t)(close - p - 1));
+        a6[close - p - 1] = '\0';
+        if (inet_pton(AF_INET6, a6, &in6) != 1)
+            return NULL;
+        p = close + 1;
+    } else {
+        while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_'))
+            p++;
+        if (p == host)
+            return NULL;
+    }
+    if (*p == ':') {
+        long port = 0;
+        const char *d = ++p;
+        while (*p >= '0' && *p <= '9' && p - d < 6)
+            port = port * 10 + (*p++ - '0');
+        if (p == d || port < 1 || port > 65535)
+            return NULL;
+    }
+    if (*p && *p != '/')
+        return NULL; /* user info ('@') or a stray character in the authority */
+    while (n > (size_t)(p - v) && v[n - 1] == '/')
+        n--;
+    return strndup(v, n);
+}
+
+/* CORS list and public URL, checked now so a typo stops the start, not a browser later. */
+static int app_edge(struct app_ctx_priv *p, struct bt_err *err)
+{
+    struct bt_app_ctx *ctx = &p->pub;
+    const char *name = ctx->app->name;
+    const char *v;
+    char why[400];
+
+    if (bt_cors_new(bt_app_setting(ctx, "cors_origins", NULL), &ctx->cors, why, sizeof(why)))
+        return bt_fail(err, BT_EINVAL, NULL, "%s.cors_origins: %s", name, why);
+    if ((v = bt_app_setting(ctx, "public_url", NULL)) != NULL && *v) {
+        p->public_url = public_url_parse(v);
+        if (!p->public_url)
+            return bt_fail(err, BT_EINVAL, NULL,
+                           "%s.public_url: \"%.200s\" is not an absolute http(s) URL "
+                           "(e.g. https://api.example.com or https://example.com/prefix; "
+                           "no query or fragment)",
+                           name, v);
+        ctx->public_url = p->public_url;
+    }
+    return BT_OK;
+}
+
 int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, struct bt_dbpool *pool,
                    struct bt_app_ctx **out, struct bt_err *err)
 {
@@ -157,7 +239,7 @@ int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, str
     if (!ctx->router)
         goto fail;
     ctx->metrics = bt_metrics_new(app->name, bt_router_count(ctx->router));
-    if (app_limits(ctx, err) != BT_OK)
+    if (app_limits(ctx, err) != BT_OK || app_edge(p, err) != BT_OK)
         goto fail;
     if (pool && app->migrations) {
         struct bt_db *db = bt_dbpool_get(pool, config->db_timeout_ms, err);
@@ -224,6 +306,9 @@ void bt_req_init(struct bt_req *rq, struct bt_res *rs, struct bt_arena *a, struc
     rq->route_index = -1;
     rq->raw_query = "";
     rq->client_ip = "";
+    rq->peer_ip = "";
+    rq->scheme = "http";
+    rq->sock_fd = -1;
     rq->start_ns = bt_mono_ns();
     rs->arena = a;
     rs->file_fd = -1;
@@ -267,6 +352,44 @@ struct bt_db *bt_req_db(struct bt_req *rq, struct bt_err *err)
 typedef int phase_fn(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
                      struct bt_err *err);
 
+/* A phase that has answered the request itself (a preflight): stop, no failure. */
+#define PHASE_DONE (-1)
+
+/* OPTIONS on a path that exists (and has no OPTIONS route of its own): 204 with the path's
+ * methods, plus the CORS preflight headers when the origin is allowed. Answered here, before
+ * the rate limit and authentication: a browser sends preflights without credentials. The
+ * `*` rule follows the route the browser asks about (Access-Control-Request-Method); a method
+ * the path does not have is treated as a cookie route, so it never gets the wildcard. */
+static int preflight(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                     const char *allow)
+{
+    const char *want = bt_req_header(rq, "access-control-request-method");
+    const char *origin = bt_req_header(rq, "origin");
+
+    bt_res_header(rs, "Allow", bt_arena_printf(rq->arena, "%s, OPTIONS", allow));
+    if (ctx->cors && origin && want) {
+        const struct bt_route *route = NULL;
+        struct bt_kv params[BT_MAX_PARAMS];
+        size_t nparams;
+        int index;
+        const char *allow2;
+        enum bt_method m = bt_method_parse(want);
+        bool cookies = true;
+
+        if (m != BT_METHOD_OTHER && m != BT_OPTIONS &&
+            bt_router_match(ctx->router, rq->arena, m, rq->rel_path, &route, &index, params,
+                            &nparams, &allow2) == BT_MATCH_OK)
+            cookies = (route->flags & BT_R_COOKIES) != 0;
+        bt_cors_preflight(ctx->cors, origin, cookies, allow,
+                          bt_req_header(rq, "access-control-request-headers"), rs);
+    } else if (ctx->cors) {
+        /* a plain OPTIONS request: the ordinary response headers */
+        bt_cors_headers(ctx->cors, origin, false, rs);
+    }
+    bt_res_static(rs, 204, NULL, "", 0);
+    return PHASE_DONE;
+}
+
 static int phase_route(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
                        struct bt_err *err)
 {
@@ -289,6 +412,8 @@ static int phase_route(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res 
     if (m == BT_MATCH_NO_PATH)
         return bt_fail(err, BT_ENOTFOUND, NULL, NULL);
     if (m == BT_MATCH_NO_METHOD) {
+        if (rq->method == BT_OPTIONS)
+            return preflight(ctx, rq, rs, allow);
         bt_res_header(rs, "Allow", allow);
         return bt_fail(err, BT_EMETHOD, NULL, NULL);
     }
@@ -477,6 +602,56 @@ static void access_log(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res 
     }
 }
 
+/* All values of a header, in arrival order, joined by commas (RFC 9110 5.3); NULL if none. */
+static const char *header_joined(const struct bt_req *rq, const char *name)
+{
+    const char *one = NULL;
+    struct bt_buf b;
+    size_t count = 0;
+
+    for (size_t i = 0; i < rq->nheaders; i++)
+        if (!strcmp(rq->headers[i].name, name) && count++ == 0)
+            one = rq->headers[i].value;
+    if (count <= 1)
+        return one;
+    bt_buf_init(&b, rq->arena, 128);
+    for (size_t i = 0; i < rq->nheaders; i++) {
+        if (strcmp(rq->headers[i].name, name))
+            continue;
+        if (b.len)
+            bt_buf_addc(&b, ',');
+        bt_buf_adds(&b, rq->headers[i].value);
+    }
+    return b.p;
+}
+
+/* BENTO_TRUSTED_PROXIES: only when the TCP peer is a trusted proxy are X-Forwarded-For and
+ * X-Forwarded-Proto believed; rq->client_ip then is the real client (rate limit, access log)
+ * and rq->scheme what the proxy was spoken to with. */
+static void resolve_client(const struct bt_app_ctx *ctx, struct bt_req *rq)
+{
+    const struct bt_config *c = ctx->config;
+    bool via_proxy = false;
+
+    if (!rq->peer_ip || !*rq->peer_ip)
+        rq->peer_ip = rq->client_ip;
+    rq->client_ip = rq->peer_ip;
+    if (!c->ntrusted_proxies)
+        return;
+    rq->client_ip = bt_proxy_client(rq->arena, c->trusted_proxies, c->ntrusted_proxies, rq->peer_ip,
+                                    header_joined(rq, "x-forwarded-for"), &via_proxy);
+    if (via_proxy) {
+        const char *proto = bt_proxy_proto(header_joined(rq, "x-forwarded-proto"));
+        if (proto)
+            rq->scheme = proto;
+    }
+}
+
+void bt_pipeline_cors(struct bt_app_ctx *ctx, const char *origin, struct bt_res *rs)
+{
+    bt_cors_headers(ctx->cors, origin, false, rs);
+}
+
 void bt_pipeline_run(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs)
 {
     struct bt_err err;
@@ -484,6 +659,7 @@ void bt_pipeline_run(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *r
     int rc = BT_OK;
 
     bt_err_clear(&err);
+    resolve_client(ctx, rq);
     if (rid && rid_sane(rid)) {
         rq->request_id = rid;
     } else {
@@ -494,6 +670,13 @@ void bt_pipeline_run(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *r
         rc = phases[i](ctx, rq, rs, &err);
         if (rc != BT_OK)
             break;
+    }
+    if (rc == PHASE_DONE) {
+        rc = BT_OK; /* answered by the phase (preflight), CORS headers included */
+    } else if (ctx->cors) {
+        /* on errors too: a browser app must be able to read its 401 or 429 */
+        bt_cors_headers(ctx->cors, bt_req_header(rq, "origin"),
+                        rq->route && (rq->route->flags & BT_R_COOKIES), rs);
     }
     if (rc != BT_OK) {
         if (err.code == BT_OK)
@@ -509,6 +692,48 @@ void bt_pipeline_run(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *r
         bt_metrics_inflight(ctx->metrics, -1);
         access_log(ctx, rq, rs, rc != BT_OK ? &err : NULL, dur);
     }
+}
+
+/* ---- returned URLs ---- */
+
+/* "host:port" of the local end of the request's connection: the address the client reached,
+ * whatever the listener was bound to (0.0.0.0, ::, port 0). */
+static const char *local_addr(struct bt_req *rq)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    struct bt_ipaddr ip;
+    char buf[BT_IP_TEXT];
+    unsigned port;
+
+    if (rq->local_addr)
+        return rq->local_addr;
+    if (rq->sock_fd < 0 || getsockname(rq->sock_fd, (struct sockaddr *)&ss, &sl) != 0)
+        return "localhost"; /* no socket (a tool, not a request): nothing better to say */
+    if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+        memcpy(ip.b, &a6->sin6_addr, 16);
+        port = ntohs(a6->sin6_port);
+    } else if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a4 = (const struct sockaddr_in *)&ss;
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        memcpy(ip.b, mapped, 12);
+        memcpy(ip.b + 12, &a4->sin_addr, 4);
+        port = ntohs(a4->sin_port);
+    } else {
+        return "localhost";
+    }
+    bt_ip_format(&ip, buf);
+    rq->local_addr = bt_ip_is_v4(&ip) ? bt_arena_printf(rq->arena, "%s:%u", buf, port)
+                                      : bt_arena_printf(rq->arena, "[%s]:%u", buf, port);
+    return rq->local_addr;
+}
+
+const char *bt_req_base_url(struct bt_req *rq)
+{
+    if (rq->ctx->public_url)
+        return rq->ctx->public_url;
+    return bt_arena_printf(rq->arena, "%s://%s", rq->scheme ? rq->scheme : "http", local_addr(rq));
 }
 
 /* ---- core routes ---- */

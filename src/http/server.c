@@ -152,21 +152,34 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+/* The peer's address as text; a v4-mapped peer on an IPv6 listener is written as IPv4, so
+ * one client has one rate-limit key and one spelling in the log. */
 static const char *peer_ip(struct MHD_Connection *c, struct bt_arena *a)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char buf[INET6_ADDRSTRLEN] = "";
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    struct bt_ipaddr ip;
+    char buf[BT_IP_TEXT];
 
     if (!ci || !ci->client_addr)
         return "";
-    if (ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, buf,
-                  sizeof(buf));
-    else if (ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, buf,
-                  sizeof(buf));
-    return bt_arena_strdup(a, buf);
+    if (ci->client_addr->sa_family == AF_INET) {
+        memcpy(ip.b, mapped, 12);
+        memcpy(ip.b + 12, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, 4);
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        memcpy(ip.b, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, 16);
+    } else {
+        return "";
+    }
+    return bt_arena_strdup(a, bt_ip_format(&ip, buf));
+}
+
+static int conn_fd(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *c, struct bt_res *rs)
@@ -207,9 +220,11 @@ static enum MHD_Result answer_failure(struct listener *l, struct MHD_Connection 
     rq.path = url;
     rq.request_id = bt_arena_printf(cs->a, "%016llx", (unsigned long long)bt_mono_ns());
     rq.client_ip = peer_ip(c, cs->a);
+    rq.peer_ip = rq.client_ip;
     bt_err_clear(&err);
     err.code = code;
     bt_pipeline_fail(l->ctx, &rq, &rs, &err);
+    bt_pipeline_cors(l->ctx, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), &rs);
     if (rs.json) {
         rs.body = bt_json_dump(cs->a, rs.json, &rs.len);
         json_decref(rs.json);
@@ -348,7 +363,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq.path = url;
     rq.body = cs->body;
     rq.body_len = cs->len;
-    rq.client_ip = peer_ip(c, cs->a);
+    rq.peer_ip = peer_ip(c, cs->a);
+    rq.client_ip = rq.peer_ip;
+    rq.sock_fd = conn_fd(c);
 
     nh = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
     memset(&hc, 0, sizeof(hc));
@@ -375,6 +392,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         bt_err_add_field(&err, "query", "query string is malformed or too long");
         rq.request_id = "-";
         bt_pipeline_fail(l->ctx, &rq, &rs, &err);
+        bt_pipeline_cors(l->ctx, bt_req_header(&rq, "origin"), &rs);
         if (rs.json) {
             rs.body = bt_json_dump(cs->a, rs.json, &rs.len);
             json_decref(rs.json);

@@ -257,7 +257,10 @@ void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *
     bt_req_init(&rq, &rs, a, t->ctx);
     rq.method = bt_method_parse(method);
     rq.method_str = method;
-    rq.client_ip = "127.0.0.1";
+    /* no socket: the peer is loopback and the listener the app's default port */
+    rq.peer_ip = "127.0.0.1";
+    rq.client_ip = rq.peer_ip;
+    rq.local_addr = bt_arena_printf(a, "127.0.0.1:%u", (unsigned)t->ctx->app->default_port);
     {
         /* the server hands the pipeline a percent-decoded path (MHD does it); so do we */
         const char *raw = q ? bt_arena_strndup(a, path, (size_t)(q - path)) : path;

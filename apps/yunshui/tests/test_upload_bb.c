@@ -2,7 +2,9 @@
  * test_upload_bb.c - yunshui's image upload against the real binary: a multipart upload over
  * HTTP, the returned URL (configured public base) downloaded byte for byte, the 5 MB
  * per-file rule and the 10 MB request cap (413 in the document's envelope, the server still
- * serving afterwards).
+ * serving afterwards). Without yunshui.public_url the URL names the listener's real address
+ * and port (issue 6: never localhost with the wrong port), https only when a trusted proxy
+ * says so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,11 +168,83 @@ static void test_size_limits(void **state)
     bt_test_resp_release(&r);
 }
 
+/* upload a small image, return data.url (malloc'd) */
+static char *upload_url(struct bt_test_proc *p, const char *auth, const char *extra)
+{
+    struct bt_test_resp r = {0};
+    struct ys_bytes img = {0}, body = {0};
+    const char *headers[] = {auth, YS_MULTIPART_CT, extra, NULL};
+    char *url;
+
+    ys_build_png(&img, 4, 3, 0);
+    ys_form(&body, &img, "p.png", "image/png", "edge");
+    bt_test_http(p, "yunshui", "POST", "/v1/upload/image", headers, body.p, body.n, &r);
+    if (r.status != 200)
+        fail_msg("upload: %d %s", r.status, r.body);
+    url = strdup(bt_json_str(r.json, "/data/url"));
+    ys_bytes_free(&body);
+    ys_bytes_free(&img);
+    bt_test_resp_release(&r);
+    return url;
+}
+
+static void test_url_without_public_url(void **state)
+{
+    /* bound to every address on a port the kernel picks: the URL must still name an address
+     * and port the client can reach, the ones it connected to */
+    static const char *const args[] = {"--listen", "yunshui=0.0.0.0:0", NULL};
+    struct bt_test_proc *p = bt_test_proc_start("yunshui", args, NULL);
+    struct bt_test_resp r = {0};
+    char *auth = login(p), *url, prefix[128];
+    (void)state;
+
+    snprintf(prefix, sizeof(prefix), "http://127.0.0.1:%d/v1/uploads/edge/",
+             bt_test_proc_port(p, "yunshui"));
+    url = upload_url(p, auth, NULL);
+    if (strncmp(url, prefix, strlen(prefix)))
+        fail_msg("url %s does not start with %s", url, prefix);
+    /* the URL really is reachable: its path on this listener serves the image */
+    bt_test_http(p, "yunshui", "GET", strchr(url + 7, '/'), NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_header(&r, "content-type", "image/png");
+    free(url);
+    /* neither Host nor a forwarded scheme from an untrusted peer changes it */
+    url = upload_url(p, auth, "X-Forwarded-Proto: https");
+    assert_int_equal(strncmp(url, prefix, strlen(prefix)), 0);
+    free(url);
+    url = upload_url(p, auth, "Host: evil.example.net");
+    assert_int_equal(strncmp(url, prefix, strlen(prefix)), 0);
+    free(url);
+    free(auth);
+    bt_test_resp_release(&r);
+    assert_int_equal(bt_test_proc_stop(p), 0);
+}
+
+static void test_url_behind_trusted_proxy(void **state)
+{
+    static const char *const env[] = {"BENTO_TRUSTED_PROXIES=127.0.0.1", NULL};
+    struct bt_test_proc *p = bt_test_proc_start("yunshui", NULL, env);
+    char *auth = login(p), *url, prefix[128];
+    (void)state;
+
+    /* the proxy was spoken to over TLS: https, still the listener's address */
+    snprintf(prefix, sizeof(prefix), "https://127.0.0.1:%d/v1/uploads/edge/",
+             bt_test_proc_port(p, "yunshui"));
+    url = upload_url(p, auth, "X-Forwarded-Proto: https");
+    if (strncmp(url, prefix, strlen(prefix)))
+        fail_msg("url %s does not start with %s", url, prefix);
+    free(url);
+    free(auth);
+    assert_int_equal(bt_test_proc_stop(p), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_limits, setup, teardown),
+        cmocka_unit_test(test_url_without_public_url),
+        cmocka_unit_test(test_url_behind_trusted_proxy),
     };
 
     bt_test_engine();
