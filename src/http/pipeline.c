@@ -14,6 +14,8 @@
 
 #include <bento/bento.h>
 
+#include "http/docs.h"
+
 /* ---- app context ---- */
 
 /* The public context plus what only the core needs. */
@@ -33,6 +35,11 @@ static const struct bt_route core_routes[] = {
     {BT_GET, "/metrics", core_metrics, BT_PUBLIC, NULL, NULL, BT_R_NO_METRICS | BT_R_NO_LIMIT,
      "Prometheus metrics", 200},
     {BT_GET, "/openapi.json", core_openapi, BT_PUBLIC, NULL, NULL, 0, "this OpenAPI document", 200},
+    /* the interactive reference (docs.c): a person reading, never rate limited */
+    {BT_GET, "/docs", bt_docs_page, BT_PUBLIC, NULL, NULL, BT_R_NO_LIMIT,
+     "interactive API reference (HTML)", 200},
+    {BT_GET, "/docs/:file", bt_docs_file, BT_PUBLIC, NULL, NULL, BT_R_NO_LIMIT,
+     "a file of the interactive API reference", 200},
 };
 
 const char *bt_app_setting(const struct bt_app_ctx *ctx, const char *key, const char *dflt)
@@ -115,7 +122,7 @@ int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, str
     ctx->pool = pool;
     while (app->routes[n].path)
         n++;
-    p->routes = calloc(n + 4, sizeof(*p->routes));
+    p->routes = calloc(n + sizeof(core_routes) / sizeof(core_routes[0]) + 1, sizeof(*p->routes));
     if (!p->routes)
         abort();
     memcpy(p->routes, app->routes, n * sizeof(*p->routes));
