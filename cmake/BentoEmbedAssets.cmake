@@ -41,4 +41,5 @@ function(bento_embed_docs_assets target)
     COMMENT "embedding the /docs viewer (swagger-ui-dist ${want})"
     VERBATIM)
   target_sources(${target} PRIVATE ${out})
+  target_compile_definitions(${target} PRIVATE BENTO_DOCS_VIEWER_VERSION="${want}")
 endfunction()

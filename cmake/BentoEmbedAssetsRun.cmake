@@ -16,6 +16,5 @@ foreach(name ${FILES})
   string(APPEND table "    {\"${served}\", asset${i}, ${len}},\n")
   math(EXPR i "${i} + 1")
 endforeach()
-string(APPEND text "\nconst char bt_docs_viewer_version[] = \"${VERSION}\";\n"
-                   "const struct bt_docs_asset bt_docs_assets[] = {\n${table}    {0},\n};\n")
+string(APPEND text "\nconst struct bt_docs_asset bt_docs_assets[] = {\n${table}    {0},\n};\n")
 file(WRITE ${OUT} "${text}")

@@ -57,7 +57,7 @@ static void docs_headers(struct bt_res *rs, const char *cache)
 int bt_docs_page(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     const struct bt_app *app = rq->ctx->app;
-    const char *v = bt_docs_viewer_version;
+    const char *v = BENTO_DOCS_VIEWER_VERSION;
     struct bt_buf b;
     (void)err;
 
@@ -98,7 +98,8 @@ static const char *media_type(const char *name)
 
 int bt_docs_file(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
-    const char *name = bt_req_param(rq, "file");
+    const char *slash = strrchr(rq->rel_path, '/'); /* routed: "/docs/<name>" */
+    const char *name = slash ? slash + 1 : rq->rel_path;
 
     if (!strcmp(name, "bento-docs.js")) {
         /* ours, unversioned: small, revalidated on every load */
@@ -113,5 +114,6 @@ int bt_docs_file(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
             return BT_OK;
         }
     }
-    return bt_fail(err, BT_ENOTFOUND, NULL, NULL);
+    /* a route without its file: BT_DOCS_ROUTES and BENTO_DOCS_ASSETS disagree */
+    return bt_fail(err, BT_EINTERNAL, NULL, "docs file %s is not embedded", name);
 }

@@ -35,11 +35,7 @@ static const struct bt_route core_routes[] = {
     {BT_GET, "/metrics", core_metrics, BT_PUBLIC, NULL, NULL, BT_R_NO_METRICS | BT_R_NO_LIMIT,
      "Prometheus metrics", 200},
     {BT_GET, "/openapi.json", core_openapi, BT_PUBLIC, NULL, NULL, 0, "this OpenAPI document", 200},
-    /* the interactive reference (docs.c): a person reading, never rate limited */
-    {BT_GET, "/docs", bt_docs_page, BT_PUBLIC, NULL, NULL, BT_R_NO_LIMIT,
-     "interactive API reference (HTML)", 200},
-    {BT_GET, "/docs/:file", bt_docs_file, BT_PUBLIC, NULL, NULL, BT_R_NO_LIMIT,
-     "a file of the interactive API reference", 200},
+    BT_DOCS_ROUTES, /* /docs and its files (docs.c) */
 };
 
 const char *bt_app_setting(const struct bt_app_ctx *ctx, const char *key, const char *dflt)
