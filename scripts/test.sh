@@ -3,7 +3,8 @@
 #   1. install what is needed (scripts/bootstrap.sh --test)
 #   2. style and static checks: clang-format, cppcheck
 #   3. build with -Werror and run every test on SQLite and on a throwaway PostgreSQL 15
-#   4. the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#   4. lint every service's OpenAPI document (@redocly/cli, tools/redocly.yaml): zero errors
+#   5. the same with AddressSanitizer + UndefinedBehaviorSanitizer
 # Set BENTO_TEST_QUICK=1 to skip the sanitizer pass while iterating locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,9 @@ run_suite() { # build-dir, extra cmake args...
 
 echo "== build (-Werror) and tests on sqlite and pg"
 run_suite build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+echo "== OpenAPI lint"
+scripts/lint-openapi.sh build/ci/bento
 
 if [[ "${BENTO_TEST_QUICK:-0}" != 1 ]]; then
   echo "== ASan + UBSan"

@@ -20,6 +20,8 @@
 
 #include <bento/bento.h>
 
+#include "http/docs.h"
+
 /* ---- app context ---- */
 
 /* The public context plus what only the core needs. */
@@ -40,6 +42,7 @@ static const struct bt_route core_routes[] = {
     {BT_GET, "/metrics", core_metrics, BT_PUBLIC, NULL, NULL, BT_R_NO_METRICS | BT_R_NO_LIMIT,
      "Prometheus metrics", 200},
     {BT_GET, "/openapi.json", core_openapi, BT_PUBLIC, NULL, NULL, 0, "this OpenAPI document", 200},
+    BT_DOCS_ROUTES, /* /docs and its files (docs.c) */
 };
 
 const char *bt_app_setting(const struct bt_app_ctx *ctx, const char *key, const char *dflt)
@@ -207,7 +210,7 @@ int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, str
     ctx->pool = pool;
     while (app->routes[n].path)
         n++;
-    p->routes = calloc(n + 4, sizeof(*p->routes));
+    p->routes = calloc(n + sizeof(core_routes) / sizeof(core_routes[0]) + 1, sizeof(*p->routes));
     if (!p->routes)
         abort();
     memcpy(p->routes, app->routes, n * sizeof(*p->routes));
