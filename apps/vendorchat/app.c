@@ -131,4 +131,7 @@ const struct bt_app bt_app_vendorchat = {
     .render_error = vendorchat_render_error,
     .init = vendorchat_init,
     .fini = vendorchat_fini,
+    /* the document's requests are application/json; a text/plain POST is also the one a web
+     * page can send cross-origin without a CORS preflight (docs/apps/vendorchat.md) */
+    .flags = BT_APP_STRICT_JSON,
 };
