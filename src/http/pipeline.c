@@ -29,10 +29,11 @@ static int core_openapi(struct bt_req *rq, struct bt_res *rs, struct bt_err *err
 static const struct bt_route core_routes[] = {
     /* probes are not rate limited: a monitor must never be told to go away */
     {BT_GET, "/health", core_health, BT_PUBLIC, NULL, NULL, BT_R_NO_LIMIT,
-     "liveness and database check", 200},
+     "liveness and database check", 200, NULL, 0, NULL},
     {BT_GET, "/metrics", core_metrics, BT_PUBLIC, NULL, NULL, BT_R_NO_METRICS | BT_R_NO_LIMIT,
-     "Prometheus metrics", 200},
-    {BT_GET, "/openapi.json", core_openapi, BT_PUBLIC, NULL, NULL, 0, "this OpenAPI document", 200},
+     "Prometheus metrics", 200, NULL, 0, NULL},
+    {BT_GET, "/openapi.json", core_openapi, BT_PUBLIC, NULL, NULL, 0, "this OpenAPI document", 200,
+     NULL, 0, NULL},
 };
 
 const char *bt_app_setting(const struct bt_app_ctx *ctx, const char *key, const char *dflt)

@@ -2,7 +2,7 @@
  * openapi.c - the OpenAPI 3.1.0 document of a running app, generated from its route table
  * and validation tables (the same data the pipeline enforces, so the two cannot drift).
  * Output is deterministic: paths in route-table order, fields in schema order.
- * Must not: describe hidden routes (BT_R_HIDDEN); depend on anything but the tables.
+ * Must not: describe hidden routes (BT_R_ALIAS); depend on anything but the tables.
  */
 #include <bento/server.h>
 
@@ -345,7 +345,7 @@ json_t *bt_openapi_build(const struct bt_app_ctx *ctx)
         json_t *path_params, *j_item;
         char *opath;
 
-        if (!mkey || !rt->path || (rt->flags & BT_R_HIDDEN))
+        if (!mkey || !rt->path || (rt->flags & BT_R_ALIAS))
             continue;
         path_params = json_array();
         opath = openapi_path(mount, rt->path, path_params);

@@ -47,14 +47,20 @@ static const struct bt_field list_q_fields[] = {
 static const struct bt_schema list_q = {"VendorList", list_q_fields, 0, false};
 
 static const struct bt_route routes[] = {
-    {BT_GET, "/api/vendors", h_dummy, BT_AUTH, NULL, &list_q, 0, "List vendors", 0},
-    {BT_POST, "/api/vendors", h_dummy, BT_AUTH, &vendor_in, NULL, 0, "Create a vendor", 201},
-    {BT_POST, "/api/vendors/bulk", h_dummy, BT_AUTH, &vendor_bulk, NULL, 0, "Import", 0},
-    {BT_PATCH, "/api/vendors/bulk", h_dummy, BT_AUTH, &vendor_bulk_strict, NULL, 0, NULL, 0},
-    {BT_GET, "/api/vendors/:vendor_id/menus/:slug", h_dummy, BT_PUBLIC, NULL, NULL, 0, NULL, 0},
-    {BT_PUT, "/api/vendors/:id", h_dummy, BT_ROLE(1), &vendor_in, NULL, 0, "Replace", 0},
-    {BT_GET, "/api/old-vendors", h_dummy, BT_PUBLIC, NULL, NULL, BT_R_HIDDEN, "alias", 0},
-    {BT_GET, "/", h_dummy, BT_PUBLIC, NULL, NULL, 0, "root", 0},
+    {BT_GET, "/api/vendors", h_dummy, BT_AUTH, NULL, &list_q, 0, "List vendors", 0, NULL, 0, NULL},
+    {BT_POST, "/api/vendors", h_dummy, BT_AUTH, &vendor_in, NULL, 0, "Create a vendor", 201, NULL,
+     0, NULL},
+    {BT_POST, "/api/vendors/bulk", h_dummy, BT_AUTH, &vendor_bulk, NULL, 0, "Import", 0, NULL, 0,
+     NULL},
+    {BT_PATCH, "/api/vendors/bulk", h_dummy, BT_AUTH, &vendor_bulk_strict, NULL, 0, NULL, 0, NULL,
+     0, NULL},
+    {BT_GET, "/api/vendors/:vendor_id/menus/:slug", h_dummy, BT_PUBLIC, NULL, NULL, 0, NULL, 0,
+     NULL, 0, NULL},
+    {BT_PUT, "/api/vendors/:id", h_dummy, BT_ROLE(1), &vendor_in, NULL, 0, "Replace", 0, NULL, 0,
+     NULL},
+    {BT_GET, "/api/old-vendors", h_dummy, BT_PUBLIC, NULL, NULL, BT_R_ALIAS, "alias", 0, NULL, 0,
+     NULL},
+    {BT_GET, "/", h_dummy, BT_PUBLIC, NULL, NULL, 0, "root", 0, NULL, 0, NULL},
     BT_ROUTE_END,
 };
 
