@@ -31,6 +31,33 @@ static const char *vendorchat_core_detail(const struct bt_err *err)
     }
 }
 
+/* The envelope vendorchat_render_error writes: FastAPI's {"detail": "..."}, plus "errors"
+ * with every offending field when validation failed (detail then joins them). */
+static const struct bt_field vendorchat_field_error_fields[] = {
+    {.name = "field",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "offending input (\"configs[2].param_key\", \"[3].vendor_id\", \"body\"); \"\" when "
+             "not about one field"},
+    {.name = "msg", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "what is wrong with it"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field vendorchat_error_fields[] = {
+    {.name = "detail", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "錯誤訊息說明"},
+    {.name = "errors",
+     .type = BT_T_ARRAY,
+     .item_type = BT_T_OBJECT,
+     .items = vendorchat_field_error_fields,
+     .desc = "validation failures only: every offending field"},
+    BT_FIELD_END,
+};
+
+static const struct bt_schema vendorchat_error_schema = {
+    .name = "Error",
+    .fields = vendorchat_error_fields,
+};
+
 /* {"detail": "..."}; validation failures also list every field in "errors". */
 static void vendorchat_render_error(struct bt_req *rq, struct bt_res *rs, const struct bt_err *err)
 {
@@ -127,6 +154,7 @@ const struct bt_app bt_app_vendorchat = {
     .default_port = 8100,
     .routes = vendorchat_routes,
     .path_params = vendorchat_path_params,
+    .error_schema = &vendorchat_error_schema,
     .migrations = vendorchat_migrations,
     .render_error = vendorchat_render_error,
     .init = vendorchat_init,
