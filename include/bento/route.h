@@ -28,12 +28,15 @@ typedef int bt_handler_fn(struct bt_req *rq, struct bt_res *rs, struct bt_err *e
  *   BT_R_ALIAS       an alias of a documented route: listed in OpenAPI with deprecated: true
  *   BT_R_NO_METRICS  not counted per route (the metrics endpoint itself)
  *   BT_R_NO_LIMIT    not subject to the app's rate limit (health and metrics probes)
+ *   BT_R_DEGRADED_503 the handler answers 503 with its success body when degraded (health
+ *                    checks): OpenAPI documents 503 with the success schema
  */
 #define BT_R_JSON_BODY 0x01u
 #define BT_R_RAW_BODY 0x02u
 #define BT_R_ALIAS 0x04u
 #define BT_R_NO_METRICS 0x08u
 #define BT_R_NO_LIMIT 0x10u
+#define BT_R_DEGRADED_503 0x20u
 
 struct bt_route {
     enum bt_method method;
