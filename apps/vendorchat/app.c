@@ -65,7 +65,6 @@ static void vendorchat_render_error(struct bt_req *rq, struct bt_res *rs, const 
     const char *detail = err->msg[0] ? err->msg : vendorchat_core_detail(err);
     int status = bt_err_http(err);
 
-    (void)rq;
     if (err->nfields > 0) {
         struct bt_buf b;
         json_t *list = json_array();
@@ -85,8 +84,12 @@ static void vendorchat_render_error(struct bt_req *rq, struct bt_res *rs, const 
         json_object_set_new(j, "detail", json_string(b.p));
         json_object_set_new(j, "errors", list);
     } else if (status >= 500 && err->code != BT_EUNAVAILABLE && err->code != BT_EUPSTREAM) {
-        /* never leak internals; the document's wording for server failures */
-        json_object_set_new(j, "detail", json_string("處理請求失敗: 伺服器錯誤"));
+        /* never leak internals; the document's wording for server failures (its chat
+         * endpoint says 處理聊天請求失敗: [錯誤訊息]; the message stays generic) */
+        bool chat = rq && rq->route && rq->route->handler == vendorchat_message;
+        json_object_set_new(
+            j, "detail",
+            json_string(chat ? "處理聊天請求失敗: 伺服器錯誤" : "處理請求失敗: 伺服器錯誤"));
     } else {
         json_object_set_new(j, "detail", json_string(detail));
     }

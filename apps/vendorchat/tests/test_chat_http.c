@@ -628,6 +628,32 @@ static void test_intent_usage_counted(void **state)
 
 /* ---- errors ---- */
 
+/* spec 004 "500 - 伺服器錯誤": a database failure answers the document's wording and leaks no
+ * SQL; other routes say 處理請求失敗 (docs/apps/vendorchat.md, "Requests and responses") */
+static void test_server_error(void **state)
+{
+    struct bt_test_resp r = {0};
+    struct bt_db *db = bt_test_db_get(*state);
+    struct bt_err err;
+
+    bt_err_clear(&err);
+    /* the table of unanswered questions is gone: an unclear message cannot be recorded */
+    assert_int_equal(bt_db_exec(db, NULL, "DROP TABLE vendorchat_unanswered", BT_NOARGS, &err),
+                     BT_OK);
+    bt_test_db_put(*state, db);
+    chat_on(*state, "/chat/v1/message", 1, "今天天氣如何", NULL, &r);
+    assert_error(&r, 500, "處理聊天請求失敗: 伺服器錯誤");
+    assert_null(r.json ? json_object_get(r.json, "errors") : NULL);
+    chat_on(*state, "/api/v1/message", 1, "今天天氣如何", NULL, &r);
+    assert_error(&r, 500, "處理聊天請求失敗: 伺服器錯誤");
+    /* a message that needs no record still answers */
+    chat(*state, 1, "押金是多少", NULL, &r);
+    assert_int_equal(r.status, 200);
+    bt_test_request(*state, "GET", "/api/v1/unanswered", NULL, NULL, &r);
+    assert_error(&r, 500, "處理請求失敗: 伺服器錯誤");
+    bt_test_resp_release(&r);
+}
+
 static void test_unknown_and_inactive_vendor(void **state)
 {
     struct bt_test_resp r = {0};
@@ -791,6 +817,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fallback_without_hotline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_usage_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_and_inactive_vendor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_length_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8_body, setup, teardown),
