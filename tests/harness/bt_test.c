@@ -253,7 +253,7 @@ void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *
     struct bt_res rs;
     const char *q = strchr(path, '?');
     size_t nh = 0;
-    bool has_ct = false;
+    bool has_ct = false, prerouted = false;
 
     bt_test_resp_release(r);
     bt_req_init(&rq, &rs, a, t->ctx);
@@ -275,6 +275,7 @@ void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *
             bt_err_add_field(&err, "query", "query string is malformed or too long");
             rq.request_id = "-";
             bt_pipeline_fail(t->ctx, &rq, &rs, &err);
+            prerouted = true; /* the glue's refusal, before any route: no operation to check */
             goto out;
         }
     }
@@ -333,7 +334,7 @@ out:
         resp_add_header(r, rs.headers[i].name, strlen(rs.headers[i].name), rs.headers[i].value,
                         strlen(rs.headers[i].value));
     bt_arena_free(a);
-    {
+    if (!prerouted) {
         char why[1024];
         if (!t->doc)
             t->doc = bt_openapi_build(t->ctx);
