@@ -257,6 +257,8 @@ static void test_success_responses(void **state)
                      "\"/api/vendors/bulk\":{\"post\":{\"responses\":{\"200\":{"
                      "\"content\":{\"text/csv\":{}}}}},"
                      "\"patch\":{\"responses\":{\"204\":{\"description\":\"no content\"}}}}}");
+    assert_null(bt_json_at(paths, "/~1api~1vendors~1{vendor_id}~1menus~1{slug}/get/responses/200/"
+                                  "content/text~1html/schema/format"));
     assert_null(bt_json_at(paths, "/~1api~1vendors~1bulk/patch/responses/204/content"));
     assert_null(bt_json_at(paths, "/~1/get/responses/204/content"));
     /* a response component is closed at every level; required = always present; formats and
