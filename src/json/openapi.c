@@ -355,7 +355,7 @@ unsigned bt_route_errors(const struct bt_app_ctx *ctx, const struct bt_route *rt
 }
 
 /* One error response per HTTP status the route can fail with; its description names the
- * codes behind it ("NOT_FOUND" or "DB_ERROR, INTERNAL_ERROR"). */
+ * codes behind it ("NOT_FOUND" or "DATABASE_ERROR, INTERNAL_ERROR"). */
 static void error_responses(struct gen *g, const struct bt_route *rt, json_t *j_resp)
 {
     unsigned e = bt_route_errors(g->ctx, rt);
@@ -373,8 +373,9 @@ static void error_responses(struct gen *g, const struct bt_route *rt, json_t *j_
             if (!(e & BT_XERR(d)) || g->http[d] != g->http[c])
                 continue;
             done[d] = true;
-            o += (size_t)snprintf(desc + o, o < sizeof desc ? sizeof desc - o : 0, "%s%s",
-                                  o ? ", " : "", bt_status_name((enum bt_status)d));
+            if (o < sizeof desc - 1)
+                o += (size_t)snprintf(desc + o, sizeof desc - o, "%s%s", o ? ", " : "",
+                                      bt_status_name((enum bt_status)d));
         }
         snprintf(status, sizeof status, "%d", g->http[c]);
         if (json_object_get(j_resp, status))
@@ -393,9 +394,10 @@ static json_t *success_content(struct gen *g, const struct bt_route *rt, const c
     char fallback[200];
 
     if (rt->resp_media) {
-        bool text = !strncmp(rt->resp_media, "text/", 5);
-        return json_pack("{s:{s:{s:s,s:s}}}", rt->resp_media, "schema", "type", "string",
-                         text ? "description" : "format", text ? "text" : "binary");
+        json_t *j_schema = json_pack("{s:s}", "type", "string");
+        if (strncmp(rt->resp_media, "text/", 5)) /* images and other bytes */
+            json_object_set_new(j_schema, "format", json_string("binary"));
+        return json_pack("{s:{s:o}}", rt->resp_media, "schema", j_schema);
     }
     if (!rt->resp)
         return NULL;

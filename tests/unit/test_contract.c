@@ -244,6 +244,13 @@ static void test_unrouted_uses_error_schema(void **state)
                                             "{\"detail\":\"x\"}", 14, why, sizeof why),
                      -1);
     assert_non_null(strstr(why, "404 for GET /elsewhere: at /error: required field missing"));
+    /* an OPTIONS answer of the core (CORS preflight) is no operation; its refusal is */
+    assert_int_equal(
+        bt_test_contract_check(*state, "OPTIONS", "/v2/items/1", 204, NULL, "", 0, why, sizeof why),
+        0);
+    assert_int_equal(bt_test_contract_check(*state, "OPTIONS", "/v2/items/1", 405, "text/plain",
+                                            "no", 2, why, sizeof why),
+                     -1);
 }
 
 /* an app without an error schema has not adopted the contract: nothing is checked */

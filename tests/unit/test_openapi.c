@@ -257,6 +257,8 @@ static void test_success_responses(void **state)
                      "\"/api/vendors/bulk\":{\"post\":{\"responses\":{\"200\":{"
                      "\"content\":{\"text/csv\":{}}}}},"
                      "\"patch\":{\"responses\":{\"204\":{\"description\":\"no content\"}}}}}");
+    assert_null(bt_json_at(paths, "/~1api~1vendors~1{vendor_id}~1menus~1{slug}/get/responses/200/"
+                                  "content/text~1html/schema/format"));
     assert_null(bt_json_at(paths, "/~1api~1vendors~1bulk/patch/responses/204/content"));
     assert_null(bt_json_at(paths, "/~1/get/responses/204/content"));
     /* a response component is closed at every level; required = always present; formats and
@@ -372,6 +374,43 @@ static void test_startup_check(void **state)
     /* not adopted yet: not enforced */
     bt_err_clear(&err);
     assert_int_equal(bt_openapi_check(&legacy, missing, 4, &err), BT_OK);
+}
+
+/* the check runs when an app context is made: such an app does not start */
+static void test_startup_refuses(void **state)
+{
+    static const struct bt_route bad_routes[] = {
+        {BT_GET, "/undeclared", h_dummy, BT_PUBLIC, NULL, NULL, 0, NULL, 0, NULL, 0, NULL},
+        BT_ROUTE_END,
+    };
+    static const struct bt_app bad = {.name = "demo",
+                                      .routes = bad_routes,
+                                      .render_error = render_problem,
+                                      .error_schema = &problem};
+    static const struct bt_route good_routes[] = {
+        {BT_GET, "/declared", h_dummy, BT_PUBLIC, NULL, NULL, 0, NULL, 0, &vendor_out, 0, NULL},
+        BT_ROUTE_END,
+    };
+    static const struct bt_app good = {.name = "demo",
+                                       .routes = good_routes,
+                                       .render_error = render_problem,
+                                       .error_schema = &problem};
+    struct bt_config cfg;
+    const char *why = NULL;
+    struct bt_app_ctx *ctx = NULL;
+    struct bt_err err;
+
+    (void)state;
+    assert_int_equal(bt_config_defaults(&cfg, &why), 0);
+    bt_err_clear(&err);
+    assert_int_equal(bt_app_ctx_new(&bad, &cfg, NULL, &ctx, &err), BT_EINTERNAL);
+    assert_null(ctx);
+    assert_non_null(strstr(err.msg, "demo: route GET /undeclared declares no response"));
+    /* with the route declared it starts (the core routes declare theirs) */
+    bt_err_clear(&err);
+    assert_int_equal(bt_app_ctx_new(&good, &cfg, NULL, &ctx, &err), BT_OK);
+    bt_app_ctx_free(ctx);
+    bt_config_release(&cfg);
 }
 
 static void test_parameters(void **state)
@@ -530,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_errors_derived),
         cmocka_unit_test(test_multipart_body),
         cmocka_unit_test(test_startup_check),
+        cmocka_unit_test(test_startup_refuses),
         cmocka_unit_test(test_document_header),
         cmocka_unit_test(test_paths_and_operations),
         cmocka_unit_test(test_parameters),
