@@ -38,7 +38,7 @@ static void usage(FILE *f)
             "  --host ADDR       default listen address (BENTO_HOST; default 127.0.0.1)\n"
             "  --listen S=ADDR   listener of service S as host:port, [v6]:port or port; port 0\n"
             "                    picks a free port (BENTO_<S>_LISTEN; defaults in README)\n"
-            "  --port-file FILE  write \"service host port\" lines once listening\n"
+            "  --port-file FILE  write \"service host port mount\" lines once listening\n"
             "                    (BENTO_PORT_FILE)\n"
             "  --threads N       request threads per listener (BENTO_THREADS; default: one per\n"
             "                    CPU on SQLite, four per CPU on PostgreSQL)\n"

@@ -25,6 +25,33 @@ static const char *vendorchat_core_detail(const struct bt_err *err)
     }
 }
 
+/* The envelope vendorchat_render_error writes: FastAPI's {"detail": "..."}, plus "errors"
+ * with every offending field when validation failed (detail then joins them). */
+static const struct bt_field vendorchat_field_error_fields[] = {
+    {.name = "field",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "offending input (\"configs[2].param_key\", \"[3].vendor_id\", \"body\"); \"\" when "
+             "not about one field"},
+    {.name = "msg", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "what is wrong with it"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field vendorchat_error_fields[] = {
+    {.name = "detail", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "錯誤訊息說明"},
+    {.name = "errors",
+     .type = BT_T_ARRAY,
+     .item_type = BT_T_OBJECT,
+     .items = vendorchat_field_error_fields,
+     .desc = "validation failures only: every offending field"},
+    BT_FIELD_END,
+};
+
+static const struct bt_schema vendorchat_error_schema = {
+    .name = "Error",
+    .fields = vendorchat_error_fields,
+};
+
 /* {"detail": "..."}; validation failures also list every field in "errors". */
 static void vendorchat_render_error(struct bt_req *rq, struct bt_res *rs, const struct bt_err *err)
 {
@@ -32,7 +59,6 @@ static void vendorchat_render_error(struct bt_req *rq, struct bt_res *rs, const 
     const char *detail = err->msg[0] ? err->msg : vendorchat_core_detail(err);
     int status = bt_err_http(err);
 
-    (void)rq;
     if (err->nfields > 0) {
         struct bt_buf b;
         json_t *list = json_array();
@@ -52,8 +78,12 @@ static void vendorchat_render_error(struct bt_req *rq, struct bt_res *rs, const 
         json_object_set_new(j, "detail", json_string(b.p));
         json_object_set_new(j, "errors", list);
     } else if (status >= 500 && err->code != BT_EUNAVAILABLE && err->code != BT_EUPSTREAM) {
-        /* never leak internals; the document's wording for server failures */
-        json_object_set_new(j, "detail", json_string("處理請求失敗: 伺服器錯誤"));
+        /* never leak internals; the document's wording for server failures (its chat
+         * endpoint says 處理聊天請求失敗: [錯誤訊息]; the message stays generic) */
+        bool chat = rq && rq->route && rq->route->handler == vendorchat_message;
+        json_object_set_new(
+            j, "detail",
+            json_string(chat ? "處理聊天請求失敗: 伺服器錯誤" : "處理請求失敗: 伺服器錯誤"));
     } else {
         json_object_set_new(j, "detail", json_string(detail));
     }
@@ -121,8 +151,12 @@ const struct bt_app bt_app_vendorchat = {
     .default_port = 8100,
     .routes = vendorchat_routes,
     .path_params = vendorchat_path_params,
+    .error_schema = &vendorchat_error_schema,
     .migrations = vendorchat_migrations,
     .render_error = vendorchat_render_error,
     .init = vendorchat_init,
     .fini = vendorchat_fini,
+    /* the document's requests are application/json; a text/plain POST is also the one a web
+     * page can send cross-origin without a CORS preflight (docs/apps/vendorchat.md) */
+    .flags = BT_APP_STRICT_JSON,
 };

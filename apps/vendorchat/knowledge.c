@@ -228,6 +228,255 @@ const struct bt_schema vendorchat_unanswered_q = {
     .fields = unanswered_q_fields,
 };
 
+/* ---- response schemas (docs/apps/vendorchat.md, "Operator API", "Responses") ---- */
+
+static const struct bt_field kn_map_out_fields[] = {
+    {.name = "intent_id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "intent id"},
+    {.name = "kind",
+     .type = BT_T_ENUM,
+     .flags = BT_F_REQUIRED,
+     .one_of = kn_kinds,
+     .desc = "primary or secondary"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field kn_out_fields[] = {
+    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "knowledge id"},
+    {.name = "question_summary",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "the question this row answers"},
+    {.name = "answer",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "answer template as stored ({{param_key}} not filled)"},
+    {.name = "category",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "category"},
+    {.name = "audience",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "audience"},
+    {.name = "keywords",
+     .type = BT_T_ARRAY,
+     .flags = BT_F_REQUIRED,
+     .item_type = BT_T_STR,
+     .desc = "keywords ([] when none)"},
+    {.name = "vendor_id",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "owner vendor; null for global rows"},
+    {.name = "scope",
+     .type = BT_T_ENUM,
+     .flags = BT_F_REQUIRED,
+     .one_of = kn_scopes,
+     .desc = "scope"},
+    {.name = "priority", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "priority"},
+    {.name = "is_template",
+     .type = BT_T_BOOL,
+     .flags = BT_F_REQUIRED,
+     .desc = "answer is a template"},
+    {.name = "is_active", .type = BT_T_BOOL, .flags = BT_F_REQUIRED, .desc = "used for answers"},
+    {.name = "intent_ids",
+     .type = BT_T_ARRAY,
+     .flags = BT_F_REQUIRED,
+     .item_type = BT_T_INT,
+     .desc = "ids of the mapped intents (primary first)"},
+    {.name = "intents",
+     .type = BT_T_ARRAY,
+     .flags = BT_F_REQUIRED,
+     .items = kn_map_out_fields,
+     .desc = "the mapped intents with their kind, same order as intent_ids"},
+    {.name = "created_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "ISO 8601, UTC, no zone: 2024-01-01T00:00:00"},
+    {.name = "updated_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "ISO 8601, UTC, no zone"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_knowledge_out = {
+    .name = "Knowledge",
+    .fields = kn_out_fields,
+};
+
+static const struct bt_field kn_page_fields[] = {
+    {.name = "items",
+     .type = BT_T_ARRAY,
+     .flags = BT_F_REQUIRED,
+     .max_len = 200,
+     .items = kn_out_fields,
+     .desc = "knowledge rows, ordered by id"},
+    {.name = "total",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED,
+     .desc = "rows matching the filters (all pages)"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_knowledge_page_out = {
+    .name = "KnowledgePage",
+    .fields = kn_page_fields,
+};
+
+static const struct bt_field kn_deleted_fields[] = {
+    {.name = "message", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "知識已刪除"},
+    {.name = "knowledge_id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "the deleted id"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_knowledge_deleted_out = {
+    .name = "KnowledgeDeleted",
+    .fields = kn_deleted_fields,
+};
+
+static const struct bt_field kn_imported_fields[] = {
+    {.name = "imported", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "rows created"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_knowledge_imported_out = {
+    .name = "KnowledgeImported",
+    .fields = kn_imported_fields,
+};
+
+static const struct bt_field intent_out_fields[] = {
+    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "intent id"},
+    {.name = "name", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "unique intent name"},
+    {.name = "type",
+     .type = BT_T_ENUM,
+     .flags = BT_F_REQUIRED,
+     .one_of = intent_types,
+     .desc = "type"},
+    {.name = "description",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "what the intent covers"},
+    {.name = "keywords",
+     .type = BT_T_ARRAY,
+     .flags = BT_F_REQUIRED,
+     .item_type = BT_T_STR,
+     .desc = "keywords ([] when none)"},
+    {.name = "confidence_threshold",
+     .type = BT_T_NUM,
+     .flags = BT_F_REQUIRED | BT_F_MIN | BT_F_MAX,
+     .min = 0,
+     .max = 1,
+     .desc = "below this confidence the message is unclear"},
+    {.name = "is_enabled",
+     .type = BT_T_BOOL,
+     .flags = BT_F_REQUIRED,
+     .desc = "used by the classifier"},
+    {.name = "priority", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "tie-breaker"},
+    {.name = "usage_count",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED | BT_F_MIN,
+     .min = 0,
+     .desc = "messages classified as this intent"},
+    {.name = "last_used_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "ISO 8601, UTC, no zone; null when never used"},
+    {.name = "created_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "ISO 8601, UTC, no zone"},
+    {.name = "updated_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "ISO 8601, UTC, no zone"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_intent_out = {
+    .name = "Intent",
+    .fields = intent_out_fields,
+};
+
+static const struct bt_field intent_page_fields[] = {
+    {.name = "items",
+     .type = BT_T_ARRAY,
+     .flags = BT_F_REQUIRED,
+     .items = intent_out_fields,
+     .desc = "every intent, ordered by id"},
+    {.name = "total", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "number of intents"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_intent_page_out = {
+    .name = "IntentPage",
+    .fields = intent_page_fields,
+};
+
+static const struct bt_field intent_deleted_fields[] = {
+    {.name = "message", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "意圖已刪除"},
+    {.name = "intent_id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "the deleted id"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_intent_deleted_out = {
+    .name = "IntentDeleted",
+    .fields = intent_deleted_fields,
+};
+
+static const struct bt_field intent_imported_fields[] = {
+    {.name = "imported", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "created + updated"},
+    {.name = "created", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "new names"},
+    {.name = "updated", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "existing names"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_intent_imported_out = {
+    .name = "IntentsImported",
+    .fields = intent_imported_fields,
+};
+
+static const struct bt_field unanswered_out_fields[] = {
+    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "id"},
+    {.name = "vendor_id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "the asking vendor"},
+    {.name = "message", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "the tenant's message"},
+    {.name = "intent_name",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "the classified intent, \"unclear\" when none"},
+    {.name = "session_id",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "as sent"},
+    {.name = "user_id",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "as sent"},
+    {.name = "created_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "ISO 8601, UTC, no zone"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field unanswered_page_fields[] = {
+    {.name = "items",
+     .type = BT_T_ARRAY,
+     .flags = BT_F_REQUIRED,
+     .max_len = 200,
+     .items = unanswered_out_fields,
+     .desc = "newest first"},
+    {.name = "total",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED,
+     .desc = "rows matching (all pages)"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_unanswered_page_out = {
+    .name = "UnansweredPage",
+    .fields = unanswered_page_fields,
+};
+
 /* ---- helpers ---- */
 
 static struct bt_db *kn_db(struct bt_req *rq, struct bt_err *err, int *rc)

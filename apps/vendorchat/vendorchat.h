@@ -61,6 +61,26 @@ extern const struct bt_schema vendorchat_intent_update_in;
 extern const struct bt_schema vendorchat_intent_import_in;
 extern const struct bt_schema vendorchat_unanswered_q;
 
+/* ---- response schemas (defined next to their handlers) ---- */
+extern const struct bt_schema vendorchat_message_out;     /* chat.c */
+extern const struct bt_schema vendorchat_vendor_test_out; /* vendors.c */
+extern const struct bt_schema vendorchat_reload_out;
+extern const struct bt_schema vendorchat_vendor_out;
+extern const struct bt_schema vendorchat_vendor_list_out;
+extern const struct bt_schema vendorchat_vendor_deleted_out;
+extern const struct bt_schema vendorchat_configs_out;
+extern const struct bt_schema vendorchat_configs_updated_out;
+extern const struct bt_schema vendorchat_vendor_stats_out;
+extern const struct bt_schema vendorchat_knowledge_out; /* knowledge.c */
+extern const struct bt_schema vendorchat_knowledge_page_out;
+extern const struct bt_schema vendorchat_knowledge_deleted_out;
+extern const struct bt_schema vendorchat_knowledge_imported_out;
+extern const struct bt_schema vendorchat_intent_out;
+extern const struct bt_schema vendorchat_intent_page_out;
+extern const struct bt_schema vendorchat_intent_deleted_out;
+extern const struct bt_schema vendorchat_intent_imported_out;
+extern const struct bt_schema vendorchat_unanswered_page_out;
+
 extern const struct bt_route vendorchat_routes[];
 
 /* ---- app state (app.c owns it; init allocates, fini frees) ---- */

@@ -187,6 +187,275 @@ const struct bt_schema vendorchat_configs_put_in = {
     .fields = vendors_configs_put_fields,
 };
 
+/* ---- response schemas (docs/apps/vendorchat.md, "Responses") ---- */
+
+static const char *const vendors_statuses[] = {"active", "suspended", "expired", NULL};
+
+/* The vendor object (VENDORS_COLUMNS), in the document's order. Timestamps are the original's
+ * ISO 8601 without a zone (UTC), which is not RFC 3339, so they carry no "date-time" format. */
+static const struct bt_field vendors_out_fields[] = {
+    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "業者 ID"},
+    {.name = "code", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者代碼"},
+    {.name = "name", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者名稱"},
+    {.name = "short_name",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "簡稱"},
+    {.name = "contact_phone",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "聯絡電話"},
+    {.name = "contact_email",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "聯絡郵箱"},
+    {.name = "address",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "公司地址"},
+    {.name = "subscription_plan", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "訂閱方案"},
+    {.name = "subscription_status",
+     .type = BT_T_ENUM,
+     .flags = BT_F_REQUIRED,
+     .one_of = vendors_statuses,
+     .desc = "訂閱狀態"},
+    {.name = "is_active", .type = BT_T_BOOL, .flags = BT_F_REQUIRED, .desc = "是否啟用"},
+    {.name = "created_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "建立時間 (ISO 8601, UTC, no zone: 2024-01-01T00:00:00)"},
+    {.name = "updated_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "更新時間 (ISO 8601, UTC, no zone)"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_vendor_out = {
+    .name = "Vendor",
+    .fields = vendors_out_fields,
+};
+
+/* GET /api/v1/vendors: a JSON array of vendors (the same component). */
+const struct bt_schema vendorchat_vendor_list_out = {
+    .name = "Vendor",
+    .fields = vendors_out_fields,
+    .array_body = true,
+};
+
+static const struct bt_field vendors_deleted_fields[] = {
+    {.name = "message", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者已停用"},
+    {.name = "vendor_id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "業者 ID"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_vendor_deleted_out = {
+    .name = "VendorDeactivated",
+    .fields = vendors_deleted_fields,
+};
+
+static const struct bt_field vendors_config_out_fields[] = {
+    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "配置 ID"},
+    {.name = "category", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "分類"},
+    {.name = "param_key", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "參數鍵"},
+    {.name = "param_value", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "參數值"},
+    {.name = "data_type",
+     .type = BT_T_ENUM,
+     .flags = BT_F_REQUIRED,
+     .one_of = vendors_data_types,
+     .desc = "資料型別"},
+    {.name = "display_name",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "顯示名稱"},
+    {.name = "description",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "參數說明"},
+    {.name = "unit", .type = BT_T_STR, .flags = BT_F_REQUIRED | BT_F_NULLABLE, .desc = "單位"},
+    {.name = "is_active", .type = BT_T_BOOL, .flags = BT_F_REQUIRED, .desc = "是否啟用"},
+    {.name = "created_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "建立時間 (ISO 8601, UTC, no zone)"},
+    {.name = "updated_at",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "更新時間 (ISO 8601, UTC, no zone); null until first updated"},
+    BT_FIELD_END,
+};
+
+/* GET configs: {category: [config, ...]}, one member per category that has active configs,
+ * in category order. Categories are free text, so the body is an open object; the document's
+ * four categories are declared so that clients get them typed (and the validator checks
+ * them), any other category is an extra member of the same shape. */
+#define VENDORS_CATEGORY(cat, what)                                                                \
+    {                                                                                              \
+        .name = cat, .type = BT_T_ARRAY, .item_type = BT_T_OBJECT,                                 \
+        .items = vendors_config_out_fields, .desc = what                                           \
+    }
+
+static const struct bt_field vendors_configs_out_fields[] = {
+    VENDORS_CATEGORY("payment", "帳務（present when the vendor has such configs）"),
+    VENDORS_CATEGORY("contract", "合約"),
+    VENDORS_CATEGORY("service", "服務"),
+    VENDORS_CATEGORY("contact", "聯絡"),
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_configs_out = {
+    .name = "VendorConfigsByCategory",
+    .fields = vendors_configs_out_fields,
+    .flags = BT_S_ALLOW_EXTRA,
+};
+
+static const struct bt_field vendors_configs_updated_fields[] = {
+    {.name = "message", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "配置已更新"},
+    {.name = "vendor_id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "業者 ID"},
+    {.name = "updated_count",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED,
+     .desc = "number of configs written (items in the request)"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_configs_updated_out = {
+    .name = "VendorConfigsUpdated",
+    .fields = vendors_configs_updated_fields,
+};
+
+static const struct bt_field vendors_kn_counts_fields[] = {
+    {.name = "total_knowledge",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED,
+     .desc = "this vendor's own knowledge rows"},
+    {.name = "vendor_knowledge",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED,
+     .desc = "of which scope vendor"},
+    {.name = "customized_knowledge",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED,
+     .desc = "of which scope customized"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field vendors_stats_fields[] = {
+    {.name = "vendor",
+     .type = BT_T_OBJECT,
+     .flags = BT_F_REQUIRED,
+     .items = vendors_out_fields,
+     .desc = "the vendor"},
+    {.name = "config_counts",
+     .type = BT_T_OBJECT,
+     .flags = BT_F_REQUIRED | BT_F_MAP,
+     .item_type = BT_T_INT,
+     .desc = "active configs per category"},
+    {.name = "total_configs", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "active configs"},
+    {.name = "knowledge",
+     .type = BT_T_OBJECT,
+     .flags = BT_F_REQUIRED,
+     .items = vendors_kn_counts_fields,
+     .desc = "knowledge counts"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_vendor_stats_out = {
+    .name = "VendorStats",
+    .fields = vendors_stats_fields,
+};
+
+/* /vendors/{id}/test: the document's vendor summary (the vendor object's first six fields,
+ * is_active, subscription_plan), parameters by key, the test template. */
+static const struct bt_field vendors_summary_fields[] = {
+    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "業者 ID"},
+    {.name = "code", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者代碼"},
+    {.name = "name", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者名稱"},
+    {.name = "short_name",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "簡稱"},
+    {.name = "contact_phone",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "聯絡電話"},
+    {.name = "contact_email",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "聯絡郵箱"},
+    {.name = "is_active", .type = BT_T_BOOL, .flags = BT_F_REQUIRED, .desc = "是否啟用"},
+    {.name = "subscription_plan", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "訂閱方案"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field vendors_param_fields[] = {
+    {.name = "value", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "參數值（原始）"},
+    {.name = "data_type",
+     .type = BT_T_ENUM,
+     .flags = BT_F_REQUIRED,
+     .one_of = vendors_data_types,
+     .desc = "資料型別"},
+    {.name = "unit", .type = BT_T_STR, .flags = BT_F_REQUIRED | BT_F_NULLABLE, .desc = "單位"},
+    {.name = "display_name",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "顯示名稱"},
+    {.name = "description",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
+     .desc = "參數說明"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field vendors_template_fields[] = {
+    {.name = "original", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "測試模板"},
+    {.name = "resolved", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "注入參數後"},
+    BT_FIELD_END,
+};
+
+static const struct bt_field vendors_test_fields[] = {
+    {.name = "vendor",
+     .type = BT_T_OBJECT,
+     .flags = BT_F_REQUIRED,
+     .items = vendors_summary_fields,
+     .desc = "業者摘要"},
+    {.name = "param_count",
+     .type = BT_T_INT,
+     .flags = BT_F_REQUIRED,
+     .desc = "distinct active parameter keys"},
+    {.name = "parameters",
+     .type = BT_T_OBJECT,
+     .flags = BT_F_REQUIRED | BT_F_MAP,
+     .items = vendors_param_fields,
+     .desc = "param_key → parameter"},
+    {.name = "test_template",
+     .type = BT_T_OBJECT,
+     .flags = BT_F_REQUIRED,
+     .items = vendors_template_fields,
+     .desc = "參數注入預覽"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_vendor_test_out = {
+    .name = "VendorTest",
+    .fields = vendors_test_fields,
+};
+
+static const struct bt_field vendors_reload_fields[] = {
+    {.name = "success", .type = BT_T_BOOL, .flags = BT_F_REQUIRED, .desc = "always true"},
+    {.name = "message", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "多業者服務已重新載入"},
+    {.name = "timestamp",
+     .type = BT_T_STR,
+     .flags = BT_F_REQUIRED,
+     .desc = "ISO 8601, UTC, no zone, microseconds: 2024-01-01T12:00:00.000000"},
+    BT_FIELD_END,
+};
+
+const struct bt_schema vendorchat_reload_out = {
+    .name = "ReloadResult",
+    .fields = vendors_reload_fields,
+};
+
 /* ---- helpers ---- */
 
 static struct bt_db *vendors_db(struct bt_req *rq, struct bt_err *err, int *rc)

@@ -259,6 +259,7 @@ const struct bt_app bt_app_yunshui = {
     .routes = yunshui_routes,
     .path_params = yunshui_path_params,
     .security = "bearer",
+    .error_schema = &yunshui_error,
     .migrations = yunshui_migrations,
     .render_error = yunshui_render_error,
     .authenticate = yunshui_authenticate,

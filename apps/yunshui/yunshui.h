@@ -10,6 +10,7 @@
  *   materials.c  materials
  *   orders.c     orders, numbering, status machine, stock
  *   upload.c     image upload and serving uploaded files
+ *   responses.c  response schemas (success envelopes per route) and the error envelope
  */
 #ifndef YUNSHUI_H
 #define YUNSHUI_H
@@ -106,6 +107,11 @@ bt_handler_fn yunshui_order_list, yunshui_order_get, yunshui_order_create, yunsh
 bt_handler_fn yunshui_upload_image, yunshui_upload_get; /* upload.c */
 
 /* ---- schemas (defined next to their handlers) ---- */
+/* Response tables (responses.c). */
+extern const struct bt_schema yunshui_error, yunshui_message_out, yunshui_login_out,
+    yunshui_user_out, yunshui_user_list_out, yunshui_material_out, yunshui_material_list_out,
+    yunshui_order_out, yunshui_order_list_out, yunshui_upload_in, yunshui_upload_out;
+
 extern const struct bt_schema yunshui_login_in, yunshui_refresh_in, yunshui_logout_in,
     yunshui_password_in; /* auth.c */
 extern const struct bt_schema yunshui_user_list_q, yunshui_user_in, yunshui_user_update_in;

@@ -68,6 +68,7 @@ struct bt_app {
     const struct bt_field *path_params; /* types of ":name" segments for OpenAPI (ends with
                                          * BT_FIELD_END); a name not listed is a string */
     const char *security; /* OpenAPI scheme of non-public routes: "bearer" (JWT) or NULL */
+    const struct bt_schema *error_schema; /* the app's error envelope (OpenAPI, test validator) */
 };
 
 /* The running context of one app, shared by all its requests (thread-safe parts only). */

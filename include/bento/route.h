@@ -25,18 +25,21 @@ typedef int bt_handler_fn(struct bt_req *rq, struct bt_res *rs, struct bt_err *e
  *   BT_R_JSON_BODY   the body must be JSON (415 otherwise); parsed into rq->json even with
  *                    no schema
  *   BT_R_RAW_BODY    the body is kept raw (uploads); no JSON parsing
- *   BT_R_HIDDEN      not listed in the OpenAPI document (aliases)
+ *   BT_R_ALIAS       an alias of a documented route: listed in OpenAPI with deprecated: true
  *   BT_R_NO_METRICS  not counted per route (the metrics endpoint itself)
  *   BT_R_NO_LIMIT    not subject to the app's rate limit (health and metrics probes)
  *   BT_R_COOKIES     the route authenticates with cookies: a "*" in S.cors_origins gives it
  *                    no CORS headers, only explicitly listed origins do (include/bento/cors.h)
+ *   BT_R_DEGRADED_503 the handler answers 503 with its success body when degraded (health
+ *                    checks): OpenAPI documents 503 with the success schema
  */
 #define BT_R_JSON_BODY 0x01u
 #define BT_R_RAW_BODY 0x02u
-#define BT_R_HIDDEN 0x04u
+#define BT_R_ALIAS 0x04u
 #define BT_R_NO_METRICS 0x08u
 #define BT_R_NO_LIMIT 0x10u
 #define BT_R_COOKIES 0x20u
+#define BT_R_DEGRADED_503 0x40u
 
 struct bt_route {
     enum bt_method method;
@@ -46,9 +49,17 @@ struct bt_route {
     const struct bt_schema *body;  /* NULL = no body expected */
     const struct bt_schema *query; /* NULL = query not typed (raw access still works) */
     unsigned flags;
-    const char *summary; /* OpenAPI summary */
-    int ok_status;       /* documented success status for OpenAPI (0 = 200) */
+    const char *summary;          /* OpenAPI summary */
+    int ok_status;                /* documented success status for OpenAPI (0 = 200) */
+    const struct bt_schema *resp; /* success body (JSON) schema; NULL = no JSON body */
+    unsigned errors; /* error codes the handler itself can return: BT_XERR(BT_ECONFLICT) | ...
+                      * (the core derives the errors of its own phases) */
+    const char *resp_media; /* non-JSON success media type (an image type, "text/plain",
+                             * "text/html", "text/csv"); NULL = application/json */
 };
+
+/* Bit of an error code (enum bt_status) in bt_route.errors. */
+#define BT_XERR(code) (1u << (code))
 
 #define BT_ROUTE_END                                                                               \
     {                                                                                              \

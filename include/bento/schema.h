@@ -26,6 +26,9 @@ enum bt_ftype {
     BT_T_ARRAY,    /* JSON array; .item_type / .items describe elements; min/max_len = count */
     BT_T_OBJECT,   /* JSON object; .items describes its fields (NULL = any object) */
     BT_T_ANY,      /* anything */
+    BT_T_FILE,     /* a file part of a multipart/form-data body (BT_S_MULTIPART): OpenAPI
+                    * {type: string, format: binary}; documentation only (the handler reads
+                    * the parts) */
 };
 
 /* Field flags (bit set). */
@@ -34,6 +37,10 @@ enum bt_ftype {
 #define BT_F_MIN 0x04u      /* .min applies (numbers) */
 #define BT_F_MAX 0x08u      /* .max applies (numbers) */
 #define BT_F_NONEMPTY 0x10u /* strings: at least one non-space character */
+#define BT_F_MAP                                                                                   \
+    0x20u /* BT_T_OBJECT: a map with any keys whose values are typed like                          \
+           * array elements (.item_type, or objects of .items): OpenAPI                            \
+           * additionalProperties */
 
 struct bt_field {
     const char *name;
@@ -45,6 +52,9 @@ struct bt_field {
     enum bt_ftype item_type;      /* BT_T_ARRAY: element type (BT_T_OBJECT uses .items) */
     const struct bt_field *items; /* BT_T_OBJECT fields, or BT_T_ARRAY object elements */
     const char *desc;             /* one line for OpenAPI */
+    const char *format;           /* OpenAPI format of a string: "date-time", "uuid", "email",
+                                   * "uri", ... (documentation; the test validator checks
+                                   * date-time and uuid) */
 };
 
 #define BT_FIELD_END                                                                               \
@@ -58,7 +68,15 @@ struct bt_field {
 #define BT_S_PARTIAL                                                                               \
     0x04u /* a partial update: top-level BT_F_REQUIRED is not enforced, so                         \
            * create and update share one field table */
+#define BT_S_MULTIPART                                                                             \
+    0x08u /* the body is multipart/form-data (a BT_R_RAW_BODY route): the fields are the           \
+           * form's parts (BT_T_FILE for files); documented, not checked by the core */
 
+/* Response schemas. The same tables describe what a handler sends (bt_route.resp,
+ * bt_app.error_schema): BT_F_REQUIRED means "always present", BT_F_NULLABLE "may be null",
+ * and every object is closed (additionalProperties: false) so an undeclared field is a
+ * contract violation, except a schema flagged BT_S_ALLOW_EXTRA and free-form objects
+ * (BT_T_OBJECT without .items). array_body: the body is a JSON array of such objects. */
 struct bt_schema {
     const char *name; /* OpenAPI component name, e.g. "VendorCreate" */
     const struct bt_field *fields;

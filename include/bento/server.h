@@ -46,4 +46,16 @@ void bt_server_stop(struct bt_server *s);
 /** OpenAPI 3.1 document for a running app (new reference). */
 json_t *bt_openapi_build(const struct bt_app_ctx *ctx);
 
+/** The error codes (BT_XERR bits) a route can fail with: what the pipeline's phases can
+ *  produce for it (validation, malformed JSON, 415 for strict-JSON apps, 413 with a body,
+ *  authentication, roles, rate limit, 404 with path parameters, 500/503 always) plus the
+ *  route's own `errors`. The OpenAPI document lists one response per resulting HTTP status. */
+unsigned bt_route_errors(const struct bt_app_ctx *ctx, const struct bt_route *rt);
+
+/** Start-up check of an app that has adopted the contract (error_schema set): each of the n
+ *  routes declares its success response (resp, resp_media, or ok_status 204 with no body).
+ *  Returns BT_OK, or BT_EINTERNAL naming the first route that does not. */
+int bt_openapi_check(const struct bt_app *app, const struct bt_route *routes, size_t n,
+                     struct bt_err *err);
+
 #endif

@@ -38,7 +38,7 @@ int bt_docs_file(struct bt_req *rq, struct bt_res *rs, struct bt_err *err);
 #define BT_DOCS_ROUTE(PATH, HANDLER, MEDIA, SUMMARY)                                               \
     {                                                                                              \
         .method = BT_GET, .path = PATH, .handler = HANDLER, .access = BT_PUBLIC,                   \
-        .flags = BT_R_NO_LIMIT, .summary = SUMMARY, .ok_status = 200                               \
+        .flags = BT_R_NO_LIMIT, .summary = SUMMARY, .ok_status = 200, .resp_media = MEDIA          \
     }
 #define BT_DOCS_V BENTO_DOCS_VIEWER_VERSION
 #define BT_DOCS_ROUTES                                                                             \

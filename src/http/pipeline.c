@@ -35,13 +35,36 @@ static int core_health(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 static int core_metrics(struct bt_req *rq, struct bt_res *rs, struct bt_err *err);
 static int core_openapi(struct bt_req *rq, struct bt_res *rs, struct bt_err *err);
 
+static const char *const health_states[] = {"ok", "degraded", NULL};
+static const char *const db_states[] = {"ok", "unavailable", NULL};
+static const struct bt_field health_fields[] = {
+    {"status", BT_T_ENUM, BT_F_REQUIRED, .one_of = health_states,
+     .desc = "ok, or degraded when the database does not answer (HTTP 503)"},
+    {"service", BT_T_STR, BT_F_REQUIRED, .desc = "the service name"},
+    {"version", BT_T_STR, BT_F_REQUIRED, .desc = "the bento version"},
+    {"database", BT_T_ENUM, BT_F_REQUIRED, .one_of = db_states},
+    BT_FIELD_END,
+};
+static const struct bt_schema health_resp = {"Health", health_fields, 0, false};
+
+static const struct bt_field openapi_fields[] = {
+    {"openapi", BT_T_STR, BT_F_REQUIRED, .desc = "3.1.0"},
+    {"info", BT_T_OBJECT, BT_F_REQUIRED, .desc = "title and version"},
+    {"servers", BT_T_ARRAY, BT_F_REQUIRED, .item_type = BT_T_OBJECT},
+    {"paths", BT_T_OBJECT, BT_F_REQUIRED, .desc = "every route"},
+    {"components", BT_T_OBJECT, BT_F_REQUIRED, .desc = "schemas and security schemes"},
+    BT_FIELD_END,
+};
+static const struct bt_schema openapi_resp = {"OpenAPIDocument", openapi_fields, 0, false};
+
 static const struct bt_route core_routes[] = {
     /* probes are not rate limited: a monitor must never be told to go away */
-    {BT_GET, "/health", core_health, BT_PUBLIC, NULL, NULL, BT_R_NO_LIMIT,
-     "liveness and database check", 200},
+    {BT_GET, "/health", core_health, BT_PUBLIC, NULL, NULL, BT_R_NO_LIMIT | BT_R_DEGRADED_503,
+     "liveness and database check", 200, &health_resp, 0, NULL},
     {BT_GET, "/metrics", core_metrics, BT_PUBLIC, NULL, NULL, BT_R_NO_METRICS | BT_R_NO_LIMIT,
-     "Prometheus metrics", 200},
-    {BT_GET, "/openapi.json", core_openapi, BT_PUBLIC, NULL, NULL, 0, "this OpenAPI document", 200},
+     "Prometheus metrics", 200, NULL, 0, "text/plain"},
+    {BT_GET, "/openapi.json", core_openapi, BT_PUBLIC, NULL, NULL, 0, "this OpenAPI document", 200,
+     &openapi_resp, 0, NULL},
     BT_DOCS_ROUTES, /* /docs and its files (docs.c) */
 };
 
@@ -238,6 +261,8 @@ int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, str
             goto fail;
         }
     }
+    if (bt_openapi_check(app, p->routes, k, err) != BT_OK)
+        goto fail;
     ctx->router = bt_router_new(p->routes, err);
     if (!ctx->router)
         goto fail;

@@ -492,8 +492,10 @@ static int write_port_file(const struct bt_server *s, struct bt_err *err)
     int fd;
 
     for (size_t i = 0; i < s->n; i++)
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %d\n", s->l[i].ctx->app->name,
-                              s->l[i].addr.host, s->l[i].port);
+        n += (size_t)snprintf(
+            buf + n, sizeof(buf) - n, "%s %s %d %s\n", s->l[i].ctx->app->name, s->l[i].addr.host,
+            s->l[i].port,
+            s->l[i].ctx->app->mount && *s->l[i].ctx->app->mount ? s->l[i].ctx->app->mount : "/");
     /* a pipe or FIFO (tests) is written directly; a regular file atomically via rename */
     direct = !strncmp(path, "/dev/fd/", 8) || (stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);

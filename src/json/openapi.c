@@ -2,10 +2,15 @@
  * openapi.c - the OpenAPI 3.1.0 document of a running app, generated from its route table
  * and validation tables (the same data the pipeline enforces, so the two cannot drift).
  * Output is deterministic: paths in route-table order, fields in schema order.
- * Must not: describe hidden routes (BT_R_HIDDEN); depend on anything but the tables.
+ * Every route is listed, aliases (BT_R_ALIAS) as deprecated operations. Responses: the
+ * route's declared success (resp / resp_media / 204) and one error response per HTTP status
+ * its failures can take, derived from the pipeline's phases plus the route's own `errors`,
+ * with the status the app's renderer really sends.
+ * Must not: depend on anything but the tables and the app's renderer.
  */
-#include <bento/server.h>
+#include <bento/bento.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +19,13 @@
 #include <bento/route.h>
 #include <bento/schema.h>
 
-static json_t *field_schema(const struct bt_field *f);
+static json_t *field_schema(const struct bt_field *f, bool resp);
 
-static json_t *fields_object_schema(const struct bt_field *fields, unsigned sflags)
+/* An object of fields. Request bodies (resp false) say additionalProperties: false only for
+ * BT_S_REJECT_EXTRA (other extras are dropped or kept, never refused) and leave required out
+ * for partial updates. Responses (resp true) are closed unless BT_S_ALLOW_EXTRA: what the
+ * handler sends is exactly what the table declares. */
+static json_t *fields_object_schema(const struct bt_field *fields, unsigned sflags, bool resp)
 {
     json_t *j_obj = json_object();
     json_t *j_props = json_object();
@@ -24,8 +33,8 @@ static json_t *fields_object_schema(const struct bt_field *fields, unsigned sfla
 
     json_object_set_new(j_obj, "type", json_string("object"));
     for (const struct bt_field *f = fields; f && f->type != BT_T_NONE; f++) {
-        json_object_set_new(j_props, f->name, field_schema(f));
-        if ((f->flags & BT_F_REQUIRED) && !(sflags & BT_S_PARTIAL))
+        json_object_set_new(j_props, f->name, field_schema(f, resp));
+        if ((f->flags & BT_F_REQUIRED) && (resp || !(sflags & BT_S_PARTIAL)))
             json_array_append_new(j_req, json_string(f->name));
     }
     json_object_set_new(j_obj, "properties", j_props);
@@ -33,7 +42,7 @@ static json_t *fields_object_schema(const struct bt_field *fields, unsigned sfla
         json_object_set_new(j_obj, "required", j_req);
     else
         json_decref(j_req);
-    if (sflags & BT_S_REJECT_EXTRA)
+    if (resp ? !(sflags & BT_S_ALLOW_EXTRA) : (sflags & BT_S_REJECT_EXTRA) != 0)
         json_object_set_new(j_obj, "additionalProperties", json_false());
     return j_obj;
 }
@@ -50,7 +59,8 @@ static const char *type_name(enum bt_ftype t)
 {
     switch (t) {
     case BT_T_STR:
-    case BT_T_ENUM: return "string";
+    case BT_T_ENUM:
+    case BT_T_FILE: return "string";
     case BT_T_INT: return "integer";
     case BT_T_NUM: return "number";
     case BT_T_BOOL: return "boolean";
@@ -60,15 +70,18 @@ static const char *type_name(enum bt_ftype t)
     }
 }
 
+/* The schema of one element of an array or value of a map described by f. */
+static json_t *element_schema(const struct bt_field *f, bool resp);
+
 /* The schema of a value of type t described by f (t differs from f->type for the elements of
  * an array of scalars, which share the field's enum and bounds). */
-static json_t *typed_schema(const struct bt_field *f, enum bt_ftype t, bool nullable)
+static json_t *typed_schema(const struct bt_field *f, enum bt_ftype t, bool nullable, bool resp)
 {
     json_t *j;
     const char *tn = type_name(t);
 
-    if (t == BT_T_OBJECT && f->items)
-        j = fields_object_schema(f->items, 0);
+    if (t == BT_T_OBJECT && f->items && !(t == f->type && (f->flags & BT_F_MAP)))
+        j = fields_object_schema(f->items, 0, resp);
     else
         j = json_object();
     if (tn) {
@@ -92,7 +105,10 @@ static json_t *typed_schema(const struct bt_field *f, enum bt_ftype t, bool null
             if (f->max_len)
                 json_object_set_new(j, "maxLength", json_integer((json_int_t)f->max_len));
         }
+        if (f->format)
+            json_object_set_new(j, "format", json_string(f->format));
         break;
+    case BT_T_FILE: json_object_set_new(j, "format", json_string("binary")); break;
     case BT_T_INT:
     case BT_T_NUM:
         if (f->flags & BT_F_MIN)
@@ -109,29 +125,41 @@ static json_t *typed_schema(const struct bt_field *f, enum bt_ftype t, bool null
         json_object_set_new(j, "enum", j_enum);
         break;
     }
+    case BT_T_OBJECT:
+        if (t == f->type && (f->flags & BT_F_MAP))
+            json_object_set_new(j, "additionalProperties", element_schema(f, resp));
+        break;
     default: break;
     }
     return j;
 }
 
-static json_t *field_schema(const struct bt_field *f)
+static json_t *element_schema(const struct bt_field *f, bool resp)
+{
+    enum bt_ftype it = f->items ? BT_T_OBJECT : f->item_type;
+
+    if (it == BT_T_NONE || it == BT_T_ANY)
+        return json_object();
+    if (it == BT_T_OBJECT)
+        return f->items ? fields_object_schema(f->items, 0, resp)
+                        : json_pack("{s:s}", "type", "object");
+    return typed_schema(f, it, false, resp);
+}
+
+static json_t *field_schema(const struct bt_field *f, bool resp)
 {
     bool nullable = (f->flags & BT_F_NULLABLE) != 0;
     json_t *j;
 
     if (f->type == BT_T_ARRAY) {
-        enum bt_ftype it = f->items ? BT_T_OBJECT : f->item_type;
-        j = typed_schema(f, BT_T_ARRAY, nullable);
-        if (it == BT_T_NONE || it == BT_T_ANY)
-            json_object_set_new(j, "items", json_object());
-        else
-            json_object_set_new(j, "items", typed_schema(f, it, false));
+        j = typed_schema(f, BT_T_ARRAY, nullable, resp);
+        json_object_set_new(j, "items", element_schema(f, resp));
         if (f->min_len)
             json_object_set_new(j, "minItems", json_integer((json_int_t)f->min_len));
         if (f->max_len)
             json_object_set_new(j, "maxItems", json_integer((json_int_t)f->max_len));
     } else {
-        j = typed_schema(f, f->type, nullable);
+        j = typed_schema(f, f->type, nullable, resp);
     }
     if (f->desc)
         json_object_set_new(j, "description", json_string(f->desc));
@@ -159,35 +187,19 @@ static bool is_name_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-/* "/vendors/:vendor_id" -> "/vendors/{vendor_id}" after the mount prefix. Path parameter
- * names are appended to params as they appear. */
-static char *openapi_path(const char *mount, const char *path, json_t *params)
+/* The names of the "{name}" segments of an OpenAPI path, in order. */
+static json_t *label_params(const char *label)
 {
-    size_t cap = strlen(mount) + 2 * strlen(path) + 4;
-    char *out = malloc(cap);
-    size_t o = 0;
+    json_t *names = json_array();
 
-    if (!out)
-        return NULL;
-    o += (size_t)snprintf(out, cap, "%s", mount);
-    if (o > 0 && strcmp(path, "/") == 0) /* "/v1" + "/" reads better as "/v1" */
-        path = "";
-    for (const char *p = path; *p;) {
-        if (*p == ':' && (p == path || p[-1] == '/')) {
-            const char *s = ++p;
-            while (*p && is_name_char(*p))
-                p++;
-            out[o++] = '{';
-            memcpy(out + o, s, (size_t)(p - s));
-            o += (size_t)(p - s);
-            out[o++] = '}';
-            json_array_append_new(params, json_stringn(s, (size_t)(p - s)));
-        } else {
-            out[o++] = *p++;
-        }
+    for (const char *p = label; (p = strchr(p, '{')) != NULL;) {
+        const char *e = strchr(p, '}');
+        if (!e)
+            break;
+        json_array_append_new(names, json_stringn(p + 1, (size_t)(e - p - 1)));
+        p = e + 1;
     }
-    out[o] = '\0';
-    return out;
+    return names;
 }
 
 /* A path parameter's schema: its declaration in the app's path_params table, else a string. */
@@ -195,10 +207,11 @@ static json_t *path_param_schema(const struct bt_app *app, const char *name)
 {
     for (const struct bt_field *f = app ? app->path_params : NULL; f && f->type != BT_T_NONE; f++)
         if (!strcmp(f->name, name))
-            return field_schema(f);
+            return field_schema(f, false);
     return json_pack("{s:s}", "type", "string");
 }
 
+/* "get" + "/materials/{id}" -> "get_materials_id": stable (from the table) and unique. */
 static void operation_id(char *buf, size_t cap, const char *method, const char *path, json_t *used)
 {
     size_t o = (size_t)snprintf(buf, cap, "%s", method);
@@ -224,49 +237,194 @@ static void operation_id(char *buf, size_t cap, const char *method, const char *
     json_object_set_new(used, buf, json_true());
 }
 
-/* The component name of s, registering it on first use. Distinct tables sharing a name get
- * a numeric suffix so neither is lost. */
-static const char *component_for(json_t *j_schemas, json_t *seen, const struct bt_schema *s,
-                                 const char *op_id, char *buf, size_t cap)
+/* What one document build shares between operations. */
+struct gen {
+    const struct bt_app_ctx *ctx;
+    const struct bt_app *app;
+    json_t *schemas;         /* components.schemas */
+    json_t *seen;            /* table identity -> component name */
+    json_t *used;            /* operationIds handed out */
+    int http[BT_STATUS_MAX]; /* the HTTP status the app's renderer sends for each code */
+    const char *error_ref;   /* "#/components/schemas/<error>" or NULL */
+    bool bearer_used;
+};
+
+/* The component name of s in one direction, registering it on first use. Distinct tables
+ * sharing a name get a numeric suffix so neither is lost. */
+static const char *component_for(struct gen *g, const struct bt_schema *s, bool resp,
+                                 const char *fallback, char *buf, size_t cap)
 {
-    char key[200];
+    char key[240];
     json_t *known;
 
     /* A plain and an array_body schema over the same table describe the same component. */
-    snprintf(key, sizeof key, "%p/%x/%.100s", (const void *)s->fields, s->flags,
-             s->name ? s->name : "");
-    known = json_object_get(seen, key);
+    snprintf(key, sizeof key, "%s/%p/%x/%.100s", resp ? "resp" : "req", (const void *)s->fields,
+             s->flags, s->name ? s->name : "");
+    known = json_object_get(g->seen, key);
     if (known)
         return json_string_value(known);
     if (s->name && *s->name)
         snprintf(buf, cap, "%s", s->name);
     else
-        snprintf(buf, cap, "%.100sBody", op_id);
-    if (json_object_get(j_schemas, buf)) {
+        snprintf(buf, cap, "%.100s", fallback);
+    if (json_object_get(g->schemas, buf)) {
         size_t base = strlen(buf);
-        for (int k = 2; json_object_get(j_schemas, buf); k++)
+        for (int k = 2; json_object_get(g->schemas, buf); k++)
             snprintf(buf + base, cap - base, "%d", k);
     }
-    json_object_set_new(j_schemas, buf, fields_object_schema(s->fields, s->flags));
-    json_object_set_new(seen, key, json_string(buf));
+    json_object_set_new(g->schemas, buf, fields_object_schema(s->fields, s->flags, resp));
+    json_object_set_new(g->seen, key, json_string(buf));
     return buf;
 }
 
-static json_t *operation(const struct bt_app *app, const struct bt_route *rt, const char *mkey,
-                         const char *opath, json_t *path_params, json_t *j_schemas, json_t *seen,
-                         json_t *used)
+/* {"$ref": ...} to s's component, wrapped in an array for array bodies. */
+static json_t *schema_ref(struct gen *g, const struct bt_schema *s, bool resp, const char *fallback)
 {
+    char cname[160], ref[200];
+    json_t *j;
+
+    snprintf(ref, sizeof ref, "#/components/schemas/%s",
+             component_for(g, s, resp, fallback, cname, sizeof cname));
+    j = json_pack("{s:s}", "$ref", ref);
+    if (s->array_body)
+        j = json_pack("{s:s, s:o}", "type", "array", "items", j);
+    return j;
+}
+
+/* The HTTP status the app sends for each code: its renderer run on a synthetic error, so the
+ * document cannot disagree with what clients receive. */
+static void map_statuses(struct gen *g)
+{
+    for (int c = BT_OK + 1; c < BT_STATUS_MAX; c++) {
+        struct bt_arena *a;
+        struct bt_req rq;
+        struct bt_res rs;
+        struct bt_err err;
+
+        g->http[c] = bt_status_http((enum bt_status)c);
+        if (!g->app || !g->app->render_error)
+            continue;
+        a = bt_arena_new();
+        bt_req_init(&rq, &rs, a, (struct bt_app_ctx *)(uintptr_t)g->ctx);
+        rq.request_id = "openapi";
+        bt_err_clear(&err);
+        if (c == BT_EINVAL || c == BT_EMALFORMED)
+            bt_err_add_field(&err, "field", "example");
+        err.code = (enum bt_status)c;
+        g->app->render_error(&rq, &rs, &err);
+        if (rs.status >= 400 && rs.status <= 599)
+            g->http[c] = rs.status;
+        json_decref(rs.json);
+        bt_arena_free(a);
+    }
+}
+
+static bool method_has_body(enum bt_method m)
+{
+    return m == BT_POST || m == BT_PUT || m == BT_PATCH;
+}
+
+unsigned bt_route_errors(const struct bt_app_ctx *ctx, const struct bt_route *rt)
+{
+    const struct bt_app *app = ctx ? ctx->app : NULL;
+    unsigned e = rt->errors | BT_XERR(BT_EINTERNAL) | BT_XERR(BT_EDB) | BT_XERR(BT_EUNAVAILABLE);
+    bool json_body =
+        rt->body && !(rt->body->flags & BT_S_MULTIPART) && !(rt->flags & BT_R_RAW_BODY);
+
+    if (rt->query)
+        e |= BT_XERR(BT_EINVAL);
+    if (json_body || ((rt->flags & BT_R_JSON_BODY) && !(rt->flags & BT_R_RAW_BODY))) {
+        e |= BT_XERR(BT_EMALFORMED);
+        if (rt->body)
+            e |= BT_XERR(BT_EINVAL);
+        if (app && (app->flags & BT_APP_STRICT_JSON))
+            e |= BT_XERR(BT_EMEDIATYPE);
+    }
+    if (rt->body || (rt->flags & (BT_R_JSON_BODY | BT_R_RAW_BODY)) || method_has_body(rt->method))
+        e |= BT_XERR(BT_ETOOLARGE);
+    if (!(rt->access & BT_PUBLIC))
+        e |= BT_XERR(BT_EAUTH);
+    if (rt->access & ~0xffffu)
+        e |= BT_XERR(BT_EFORBIDDEN);
+    if (app && !(rt->flags & BT_R_NO_LIMIT) &&
+        ((ctx && ctx->limiter) || (!(ctx && ctx->config) && app->rate.limit > 0)))
+        e |= BT_XERR(BT_ELIMIT);
+    if (strchr(rt->path, ':'))
+        e |= BT_XERR(BT_ENOTFOUND);
+    return e;
+}
+
+/* One error response per HTTP status the route can fail with; its description names the
+ * codes behind it ("NOT_FOUND" or "DATABASE_ERROR, INTERNAL_ERROR"). */
+static void error_responses(struct gen *g, const struct bt_route *rt, json_t *j_resp)
+{
+    unsigned e = bt_route_errors(g->ctx, rt);
+    bool done[BT_STATUS_MAX] = {false};
+
+    for (int c = BT_OK + 1; c < BT_STATUS_MAX; c++) {
+        char status[16], desc[256];
+        size_t o = 0;
+        json_t *r;
+
+        if (!(e & BT_XERR(c)) || done[c])
+            continue;
+        desc[0] = '\0';
+        for (int d = c; d < BT_STATUS_MAX; d++) {
+            if (!(e & BT_XERR(d)) || g->http[d] != g->http[c])
+                continue;
+            done[d] = true;
+            if (o < sizeof desc - 1)
+                o += (size_t)snprintf(desc + o, sizeof desc - o, "%s%s", o ? ", " : "",
+                                      bt_status_name((enum bt_status)d));
+        }
+        snprintf(status, sizeof status, "%d", g->http[c]);
+        if (json_object_get(j_resp, status))
+            continue; /* the success status (a degraded /health answers 503 with its body) */
+        r = json_pack("{s:s}", "description", desc);
+        if (g->error_ref)
+            json_object_set_new(
+                r, "content",
+                json_pack("{s:{s:{s:s}}}", "application/json", "schema", "$ref", g->error_ref));
+        json_object_set_new(j_resp, status, r);
+    }
+}
+
+static json_t *success_content(struct gen *g, const struct bt_route *rt, const char *opid)
+{
+    char fallback[200];
+
+    if (rt->resp_media) {
+        json_t *j_schema = json_pack("{s:s}", "type", "string");
+        if (strncmp(rt->resp_media, "text/", 5)) /* images and other bytes */
+            json_object_set_new(j_schema, "format", json_string("binary"));
+        return json_pack("{s:{s:o}}", rt->resp_media, "schema", j_schema);
+    }
+    if (!rt->resp)
+        return NULL;
+    snprintf(fallback, sizeof fallback, "%.150sResponse", opid);
+    return json_pack("{s:{s:o}}", "application/json", "schema",
+                     schema_ref(g, rt->resp, true, fallback));
+}
+
+static json_t *operation(struct gen *g, const struct bt_route *rt, const char *mkey,
+                         const char *label)
+{
+    const struct bt_app *app = g->app;
     json_t *op = json_object();
     json_t *j_params = json_array();
     json_t *j_resp = json_object();
-    char opid[256], cname[160], status[16];
+    json_t *path_params = label_params(label);
+    json_t *content, *ok;
+    char opid[256], status[16];
     size_t i;
     json_t *pn;
 
     if (rt->summary)
         json_object_set_new(op, "summary", json_string(rt->summary));
-    operation_id(opid, sizeof opid, mkey, opath, used);
+    operation_id(opid, sizeof opid, mkey, label, g->used);
     json_object_set_new(op, "operationId", json_string(opid));
+    if (rt->flags & BT_R_ALIAS)
+        json_object_set_new(op, "deprecated", json_true());
 
     json_array_foreach(path_params, i, pn)
     {
@@ -280,6 +438,7 @@ static json_t *operation(const struct bt_app *app, const struct bt_route *rt, co
         json_object_set_new(j_p, "schema", j_ps);
         json_array_append_new(j_params, j_p);
     }
+    json_decref(path_params);
     for (const struct bt_field *f = rt->query ? rt->query->fields : NULL; f && f->type != BT_T_NONE;
          f++) {
         json_t *p = json_object(), *j_fs;
@@ -288,7 +447,7 @@ static json_t *operation(const struct bt_app *app, const struct bt_route *rt, co
         json_object_set_new(p, "required", json_boolean(f->flags & BT_F_REQUIRED));
         if (f->desc)
             json_object_set_new(p, "description", json_string(f->desc));
-        j_fs = field_schema(f);
+        j_fs = field_schema(f, false);
         json_object_del(j_fs, "description"); /* already on the parameter */
         json_object_set_new(p, "schema", j_fs);
         json_array_append_new(j_params, p);
@@ -299,26 +458,59 @@ static json_t *operation(const struct bt_app *app, const struct bt_route *rt, co
         json_decref(j_params);
 
     if (rt->body) {
-        const char *cn = component_for(j_schemas, seen, rt->body, opid, cname, sizeof cname);
-        char ref[200];
-        json_t *j_schema;
-
-        snprintf(ref, sizeof ref, "#/components/schemas/%s", cn);
-        j_schema = json_pack("{s:s}", "$ref", ref);
-        if (rt->body->array_body)
-            j_schema = json_pack("{s:s, s:o}", "type", "array", "items", j_schema);
+        char fallback[200];
+        const char *media =
+            (rt->body->flags & BT_S_MULTIPART) ? "multipart/form-data" : "application/json";
+        snprintf(fallback, sizeof fallback, "%.150sBody", opid);
         json_object_set_new(op, "requestBody",
-                            json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content",
-                                      "application/json", "schema", j_schema));
+                            json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content", media,
+                                      "schema", schema_ref(g, rt->body, false, fallback)));
     }
 
-    if (app && app->security && !(rt->access & BT_PUBLIC))
+    if (app && app->security && !strcmp(app->security, "bearer") && !(rt->access & BT_PUBLIC)) {
         json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearerAuth"));
+        g->bearer_used = true;
+    } else {
+        json_object_set_new(op, "security", json_array()); /* explicitly: no credentials */
+    }
     snprintf(status, sizeof status, "%d", rt->ok_status ? rt->ok_status : 200);
-    json_object_set_new(j_resp, status, json_pack("{s:s}", "description", "success"));
-    json_object_set_new(j_resp, "default", json_pack("{s:s}", "description", "error"));
+    ok = json_pack("{s:s}", "description", rt->ok_status == 204 ? "no content" : "success");
+    content = success_content(g, rt, opid);
+    if (content) {
+        json_object_set_new(ok, "content", content);
+        if (rt->flags & BT_R_DEGRADED_503)
+            json_object_set_new(
+                j_resp, "503",
+                json_pack("{s:s,s:O}", "description", "degraded", "content", content));
+    }
+    json_object_set_new(j_resp, status, ok);
+    error_responses(g, rt, j_resp);
     json_object_set_new(op, "responses", j_resp);
     return op;
+}
+
+/* servers: the public base URL when the service has one, then the mount as a relative URL
+ * (resolved against the document's own location, so "try it out" works behind any proxy). */
+static json_t *servers(const struct bt_app_ctx *ctx, const char *mount)
+{
+    json_t *list = json_array();
+    const char *pub = ctx && ctx->config ? bt_app_setting(ctx, "public_url", NULL) : NULL;
+
+    if (pub && *pub) {
+        size_t n = strlen(pub);
+        char *url;
+        while (n > 0 && pub[n - 1] == '/')
+            n--;
+        url = malloc(n + strlen(mount) + 1);
+        if (url) {
+            memcpy(url, pub, n);
+            strcpy(url + n, mount);
+            json_array_append_new(list, json_pack("{s:s}", "url", url));
+            free(url);
+        }
+    }
+    json_array_append_new(list, json_pack("{s:s}", "url", *mount ? mount : "/"));
+    return list;
 }
 
 json_t *bt_openapi_build(const struct bt_app_ctx *ctx)
@@ -327,10 +519,24 @@ json_t *bt_openapi_build(const struct bt_app_ctx *ctx)
     const char *mount = app && app->mount ? app->mount : "";
     json_t *doc = json_object();
     json_t *j_paths = json_object();
-    json_t *j_schemas = json_object();
-    json_t *seen = json_object(); /* schema pointer -> component name */
-    json_t *used = json_object(); /* operationIds handed out */
+    json_t *j_components;
     size_t n = ctx && ctx->router ? bt_router_count(ctx->router) : 0;
+    struct gen g;
+    char err_ref[200];
+
+    memset(&g, 0, sizeof g);
+    g.ctx = ctx;
+    g.app = app;
+    g.schemas = json_object();
+    g.seen = json_object();
+    g.used = json_object();
+    map_statuses(&g);
+    if (app && app->error_schema) {
+        char cname[160];
+        snprintf(err_ref, sizeof err_ref, "#/components/schemas/%s",
+                 component_for(&g, app->error_schema, true, "Error", cname, sizeof cname));
+        g.error_ref = err_ref;
+    }
 
     json_object_set_new(doc, "openapi", json_string("3.1.0"));
     json_object_set_new(
@@ -338,38 +544,50 @@ json_t *bt_openapi_build(const struct bt_app_ctx *ctx)
         json_pack("{s:s, s:s}", "title",
                   app && app->title ? app->title : (app && app->name ? app->name : "bento"),
                   "version", app && app->version ? app->version : "0.0.0"));
+    json_object_set_new(doc, "servers", servers(ctx, mount));
 
     for (size_t i = 0; i < n; i++) {
         const struct bt_route *rt = bt_router_at(ctx->router, i);
         const char *mkey = rt ? method_key(rt->method) : NULL;
-        json_t *path_params, *j_item;
-        char *opath;
+        const char *label = bt_router_label(ctx->router, i);
+        json_t *j_item;
 
-        if (!mkey || !rt->path || (rt->flags & BT_R_HIDDEN))
+        if (!mkey || !rt->path || !label)
             continue;
-        path_params = json_array();
-        opath = openapi_path(mount, rt->path, path_params);
-        if (!opath) {
-            json_decref(path_params);
-            continue;
-        }
-        j_item = json_object_get(j_paths, opath);
+        j_item = json_object_get(j_paths, label);
         if (!j_item) {
             j_item = json_object();
-            json_object_set_new(j_paths, opath, j_item);
+            json_object_set_new(j_paths, label, j_item);
         }
-        json_object_set_new(j_item, mkey,
-                            operation(app, rt, mkey, opath, path_params, j_schemas, seen, used));
-        json_decref(path_params);
-        free(opath);
+        json_object_set_new(j_item, mkey, operation(&g, rt, mkey, label));
     }
     json_object_set_new(doc, "paths", j_paths);
-    json_object_set_new(doc, "components", json_pack("{s:o}", "schemas", j_schemas));
-    if (app && app->security && !strcmp(app->security, "bearer"))
-        json_object_set_new(json_object_get(doc, "components"), "securitySchemes",
+    j_components = json_pack("{s:o}", "schemas", g.schemas);
+    if (g.bearer_used)
+        json_object_set_new(j_components, "securitySchemes",
                             json_pack("{s:{s:s,s:s,s:s}}", "bearerAuth", "type", "http", "scheme",
                                       "bearer", "bearerFormat", "JWT"));
-    json_decref(seen);
-    json_decref(used);
+    json_object_set_new(doc, "components", j_components);
+    json_decref(g.seen);
+    json_decref(g.used);
     return doc;
+}
+
+int bt_openapi_check(const struct bt_app *app, const struct bt_route *routes, size_t n,
+                     struct bt_err *err)
+{
+    if (!app->error_schema)
+        return BT_OK;
+    for (size_t i = 0; i < n; i++) {
+        const struct bt_route *rt = &routes[i];
+        if (!rt->resp && !rt->resp_media && rt->ok_status != 204)
+            return bt_fail(err, BT_EINTERNAL, NULL,
+                           "%s: route %s %s declares no response (resp, resp_media or 204)",
+                           app->name, bt_method_name(rt->method), rt->path);
+        if (rt->resp && rt->resp_media)
+            return bt_fail(err, BT_EINTERNAL, NULL,
+                           "%s: route %s %s declares both a JSON and a %s response", app->name,
+                           bt_method_name(rt->method), rt->path, rt->resp_media);
+    }
+    return BT_OK;
 }

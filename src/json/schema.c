@@ -387,6 +387,32 @@ static void check_array(const struct bt_field *f, json_t *v, const char *path, u
     }
 }
 
+/* A BT_F_MAP object: every value is checked like an array element. */
+static void check_map(const struct bt_field *f, json_t *v, const char *path, unsigned sflags,
+                      struct vctx *err)
+{
+    enum bt_ftype it = f->items ? BT_T_OBJECT : f->item_type;
+    struct bt_field item = item_view(f);
+    char ipath[PATH_MAX_LEN];
+    const char *key;
+    json_t *e;
+
+    if (it == BT_T_NONE || it == BT_T_ANY)
+        return;
+    json_object_foreach(v, key, e)
+    {
+        join_path(ipath, path, key);
+        if (it == BT_T_OBJECT) {
+            if (!json_is_object(e))
+                verr(err, ipath, "must be an object");
+            else if (f->items)
+                check_object(f->items, e, ipath, sflags, err);
+        } else {
+            check_scalar(&item, it, e, ipath, err);
+        }
+    }
+}
+
 static const char *type_message(enum bt_ftype t)
 {
     switch (t) {
@@ -441,6 +467,8 @@ static void check_object(const struct bt_field *fields, json_t *obj, const char 
         case BT_T_OBJECT:
             if (!json_is_object(v))
                 verr(err, path, "must be an object");
+            else if (f->flags & BT_F_MAP)
+                check_map(f, v, path, sflags & ~BT_S_PARTIAL, err);
             else if (f->items)
                 check_object(f->items, v, path, sflags & ~BT_S_PARTIAL, err);
             break;

@@ -185,6 +185,7 @@ struct bt_test_app {
     char *url;
     struct bt_dbpool *pool;
     struct bt_app_ctx *ctx;
+    json_t *doc; /* the app's OpenAPI document, built on the first request */
 };
 
 struct bt_test_app *bt_test_app_new(const struct bt_app *app, const char *const *settings)
@@ -216,6 +217,7 @@ void bt_test_app_free(struct bt_test_app *t)
 {
     if (!t)
         return;
+    json_decref(t->doc);
     bt_app_ctx_free(t->ctx);
     bt_dbpool_free(t->pool);
     bt_test_db_url_release(t->url);
@@ -251,7 +253,7 @@ void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *
     struct bt_res rs;
     const char *q = strchr(path, '?');
     size_t nh = 0;
-    bool has_ct = false;
+    bool has_ct = false, prerouted = false;
 
     bt_test_resp_release(r);
     bt_req_init(&rq, &rs, a, t->ctx);
@@ -276,6 +278,7 @@ void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *
             bt_err_add_field(&err, "query", "query string is malformed or too long");
             rq.request_id = "-";
             bt_pipeline_fail(t->ctx, &rq, &rs, &err);
+            prerouted = true; /* the glue's refusal, before any route: no operation to check */
             goto out;
         }
     }
@@ -334,6 +337,15 @@ out:
         resp_add_header(r, rs.headers[i].name, strlen(rs.headers[i].name), rs.headers[i].value,
                         strlen(rs.headers[i].value));
     bt_arena_free(a);
+    if (!prerouted) {
+        char why[1024];
+        if (!t->doc)
+            t->doc = bt_openapi_build(t->ctx);
+        if (bt_test_contract_check(t->doc, method, path, r->status,
+                                   bt_test_resp_header(r, "content-type"), r->body, r->len, why,
+                                   sizeof why))
+            fail_msg("contract: %s", why);
+    }
 }
 
 void bt_test_request(struct bt_test_app *t, const char *method, const char *path,
@@ -364,6 +376,8 @@ struct bt_test_proc {
     size_t napps;
     char apps[BT_MAX_APPS][32];
     int ports[BT_MAX_APPS];
+    char mounts[BT_MAX_APPS][64];
+    json_t *docs[BT_MAX_APPS]; /* each app's /openapi.json, fetched once at start */
 };
 
 static void rm_rf(const char *dir)
@@ -376,6 +390,8 @@ static void rm_rf(const char *dir)
         free(cmd);
     }
 }
+
+static void proc_fetch_doc(struct bt_test_proc *p, size_t i);
 
 struct bt_test_proc *bt_test_proc_start(const char *services, const char *const *extra_args,
                                         const char *const *env)
@@ -460,13 +476,16 @@ struct bt_test_proc *bt_test_proc_start(const char *services, const char *const 
     close(fds[0]);
     buf[got] = '\0';
     for (char *line = buf; line && *line;) {
-        char name[64], host[64];
+        char name[64], host[64], mount[64] = "/";
         int port;
         char *nl = strchr(line, '\n');
-        if (sscanf(line, "%63s %63s %d", name, host, &port) == 3)
+        if (sscanf(line, "%63s %63s %d %63s", name, host, &port, mount) >= 3)
             for (size_t i = 0; i < p->napps; i++)
-                if (!strcmp(p->apps[i], name))
+                if (!strcmp(p->apps[i], name)) {
                     p->ports[i] = port;
+                    snprintf(p->mounts[i], sizeof p->mounts[i], "%s",
+                             strcmp(mount, "/") ? mount : "");
+                }
         line = nl ? nl + 1 : NULL;
     }
     for (size_t i = 0; i < p->napps; i++) {
@@ -479,6 +498,8 @@ struct bt_test_proc *bt_test_proc_start(const char *services, const char *const 
             fail_msg("bento did not start %s", p->apps[i]);
         }
     }
+    for (size_t i = 0; i < p->napps; i++)
+        proc_fetch_doc(p, i);
     return p;
 }
 
@@ -498,6 +519,8 @@ int bt_test_proc_stop(struct bt_test_proc *p)
             /* diagnostic only */
         }
     }
+    for (size_t i = 0; i < p->napps; i++)
+        json_decref(p->docs[i]);
     bt_test_db_url_release(p->url);
     rm_rf(p->dir);
     free(p);
@@ -650,8 +673,10 @@ static size_t curl_header(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
-                  const char *const *headers, const void *body, size_t n, struct bt_test_resp *r)
+/* One request over libcurl; iface (NULL = default) is the local address to send from. */
+static void http_do(struct bt_test_proc *p, const char *app, const char *method, const char *path,
+                    const char *const *headers, const void *body, size_t n, struct bt_test_resp *r,
+                    const char *iface)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
@@ -687,6 +712,8 @@ void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, c
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    if (iface)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
     cc = curl_easy_perform(c);
     if (cc != CURLE_OK)
         fail_msg("http %s %s: %s", method, path, curl_easy_strerror(cc));
@@ -697,6 +724,52 @@ void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, c
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     free(url);
+}
+
+/* App i's OpenAPI document, fetched once when the process starts (its mount comes from the
+ * port file). The fetch comes from 127.0.0.2, so it never spends the tests' rate-limit budget
+ * (limits are per client address). */
+static void proc_fetch_doc(struct bt_test_proc *p, size_t i)
+{
+    struct bt_test_resp d;
+    char *url;
+
+    memset(&d, 0, sizeof d);
+    assert_true(asprintf(&url, "%s/openapi.json", p->mounts[i]) > 0);
+    http_do(p, p->apps[i], "GET", url, NULL, NULL, 0, &d, "127.0.0.2");
+    if (d.status != 200 || !json_is_object(d.json) || !json_object_get(d.json, "openapi"))
+        fail_msg("contract: GET %s of %s answered %d", url, p->apps[i], d.status);
+    p->docs[i] = json_incref(d.json);
+    free(url);
+    bt_test_resp_release(&d);
+}
+
+static const json_t *proc_doc(struct bt_test_proc *p, const char *app)
+{
+    for (size_t i = 0; i < p->napps; i++)
+        if (!strcmp(p->apps[i], app))
+            return p->docs[i];
+    fail_msg("no such app in process: %s", app);
+    return NULL;
+}
+
+void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
+                  const char *const *headers, const void *body, size_t n, struct bt_test_resp *r)
+{
+    char why[1024];
+
+    http_do(p, app, method, path, headers, body, n, r, NULL);
+    if (bt_test_contract_check(proc_doc(p, app), method, path, r->status,
+                               bt_test_resp_header(r, "content-type"), r->body, r->len, why,
+                               sizeof why))
+        fail_msg("contract: %s", why);
+}
+
+void bt_test_http_unchecked(struct bt_test_proc *p, const char *app, const char *method,
+                            const char *path, const char *const *headers, const void *body,
+                            size_t n, struct bt_test_resp *r)
+{
+    http_do(p, app, method, path, headers, body, n, r, NULL);
 }
 
 char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size_t n,
@@ -953,4 +1026,435 @@ void bt_test_fail_subset(const json_t *actual, const char *pattern, const char *
     free(a);
     _fail(file, line);
     abort();
+}
+
+/* ---- contract: responses checked against the OpenAPI document ---- */
+
+/* What one check needs: the document (for $ref), where the error goes. */
+struct vstate {
+    const json_t *doc;
+    char *why;
+    size_t cap;
+    const char *where; /* "409 for PUT /x" */
+    bool failed;
+};
+
+static void vfail(struct vstate *v, const char *ptr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void vfail(struct vstate *v, const char *ptr, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (v->failed)
+        return; /* the first mismatch is the one to read */
+    v->failed = true;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(v->why, v->cap, "%s: at %s: %s", v->where, *ptr ? ptr : "(body)", msg);
+}
+
+static const json_t *resolve_ref(const json_t *doc, const json_t *schema)
+{
+    const char *ref = json_string_value(json_object_get(schema, "$ref"));
+    const char *pfx = "#/components/schemas/";
+
+    if (!ref)
+        return schema;
+    if (strncmp(ref, pfx, strlen(pfx)))
+        return NULL;
+    return json_object_get(json_object_get(json_object_get(doc, "components"), "schemas"),
+                           ref + strlen(pfx));
+}
+
+static const char *json_type_word(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    case JSON_NULL: return "null";
+    default: return "?";
+    }
+}
+
+static bool type_is(const json_t *j, const char *t)
+{
+    if (!strcmp(t, "integer"))
+        return json_is_integer(j);
+    if (!strcmp(t, "number"))
+        return json_is_number(j);
+    return !strcmp(t, json_type_word(j));
+}
+
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* RFC 3339 date-time: 2024-01-15T10:30:00[.fff](Z|+hh:mm) */
+static bool is_date_time(const char *s)
+{
+    size_t n = strlen(s), i = 19;
+
+    if (n < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' ||
+        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+        return false;
+    if (s[i] == '.') {
+        size_t k = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == k)
+            return false;
+    }
+    if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n)
+        return true;
+    return (s[i] == '+' || s[i] == '-') && i + 6 == n && digits(s + i + 1, 2) && s[i + 3] == ':' &&
+           digits(s + i + 4, 2);
+}
+
+static bool is_uuid(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        char c = s[i];
+        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if ((i == 8 || i == 13 || i == 18 || i == 23) ? c != '-' : !hex)
+            return false;
+    }
+    return true;
+}
+
+static void validate(struct vstate *v, const json_t *schema, const json_t *j, const char *ptr);
+
+static void child_ptr(char *out, size_t cap, const char *ptr, const char *key)
+{
+    size_t o = (size_t)snprintf(out, cap, "%s/", ptr);
+    for (const char *k = key; *k && o + 3 < cap; k++) {
+        if (*k == '~' || *k == '/') {
+            out[o++] = '~';
+            out[o++] = *k == '~' ? '0' : '1';
+        } else {
+            out[o++] = *k;
+        }
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+static void validate_object(struct vstate *v, const json_t *schema, const json_t *j,
+                            const char *ptr)
+{
+    const json_t *props = json_object_get(schema, "properties");
+    const json_t *addl = json_object_get(schema, "additionalProperties");
+    const json_t *req = json_object_get(schema, "required");
+    char cp[512];
+    const char *key;
+    json_t *val;
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(req, i, r)
+    {
+        if (!json_object_get(j, json_string_value(r))) {
+            child_ptr(cp, sizeof cp, ptr, json_string_value(r));
+            vfail(v, cp, "required field missing");
+            return;
+        }
+    }
+    json_object_foreach((json_t *)(uintptr_t)j, key, val)
+    {
+        const json_t *ps = json_object_get(props, key);
+        child_ptr(cp, sizeof cp, ptr, key);
+        if (ps)
+            validate(v, ps, val, cp);
+        else if (json_is_false(addl))
+            vfail(v, cp, "field not declared (additionalProperties is false)");
+        else if (json_is_object(addl))
+            validate(v, addl, val, cp);
+        if (v->failed)
+            return;
+    }
+}
+
+static void validate(struct vstate *v, const json_t *schema, const json_t *j, const char *ptr)
+{
+    const json_t *s = resolve_ref(v->doc, schema);
+    const json_t *t, *e;
+
+    if (!s) {
+        vfail(v, ptr, "unresolvable $ref %s", json_string_value(json_object_get(schema, "$ref")));
+        return;
+    }
+    t = json_object_get(s, "type");
+    if (json_is_string(t) && !type_is(j, json_string_value(t))) {
+        vfail(v, ptr, "expected %s, got %s", json_string_value(t), json_type_word(j));
+        return;
+    }
+    if (json_is_array(t)) {
+        bool ok = false;
+        size_t i;
+        json_t *tn;
+        json_array_foreach(t, i, tn) ok = ok || type_is(j, json_string_value(tn));
+        if (!ok) {
+            char *want = json_dumps(t, JSON_COMPACT);
+            vfail(v, ptr, "expected one of %s, got %s", want ? want : "?", json_type_word(j));
+            free(want);
+            return;
+        }
+    }
+    if ((e = json_object_get(s, "enum")) != NULL) {
+        bool ok = false;
+        size_t i;
+        json_t *ev;
+        json_array_foreach(e, i, ev) ok = ok || json_equal(ev, (json_t *)(uintptr_t)j);
+        if (!ok) {
+            char *want = json_dumps(e, JSON_COMPACT);
+            char *got = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+            vfail(v, ptr, "%s is not one of %s", got ? got : "?", want ? want : "?");
+            free(want);
+            free(got);
+            return;
+        }
+    }
+    if (json_is_number(j)) {
+        double x = json_number_value(j);
+        const json_t *mn = json_object_get(s, "minimum"), *mx = json_object_get(s, "maximum");
+        if (mn && x < json_number_value(mn))
+            vfail(v, ptr, "%g is below the minimum %g", x, json_number_value(mn));
+        else if (mx && x > json_number_value(mx))
+            vfail(v, ptr, "%g is above the maximum %g", x, json_number_value(mx));
+    } else if (json_is_string(j)) {
+        const char *str = json_string_value(j);
+        long n = bt_utf8_len(str, json_string_length(j));
+        const json_t *mn = json_object_get(s, "minLength"), *mx = json_object_get(s, "maxLength");
+        const char *fmt = json_string_value(json_object_get(s, "format"));
+        if (mn && n < (long)json_integer_value(mn))
+            vfail(v, ptr, "string shorter than minLength %lld", (long long)json_integer_value(mn));
+        else if (mx && n > (long)json_integer_value(mx))
+            vfail(v, ptr, "string longer than maxLength %lld", (long long)json_integer_value(mx));
+        else if (fmt && !strcmp(fmt, "date-time") && !is_date_time(str))
+            vfail(v, ptr, "\"%s\" is not a date-time", str);
+        else if (fmt && !strcmp(fmt, "uuid") && !is_uuid(str))
+            vfail(v, ptr, "\"%s\" is not a uuid", str);
+    } else if (json_is_array(j)) {
+        const json_t *items = json_object_get(s, "items");
+        const json_t *mn = json_object_get(s, "minItems"), *mx = json_object_get(s, "maxItems");
+        size_t n = json_array_size(j), i;
+        json_t *el;
+        char cp[512];
+        if (mn && (json_int_t)n < json_integer_value(mn))
+            vfail(v, ptr, "%zu items, fewer than minItems %lld", n,
+                  (long long)json_integer_value(mn));
+        else if (mx && (json_int_t)n > json_integer_value(mx))
+            vfail(v, ptr, "%zu items, more than maxItems %lld", n,
+                  (long long)json_integer_value(mx));
+        json_array_foreach(j, i, el)
+        {
+            if (!items || v->failed)
+                break;
+            snprintf(cp, sizeof cp, "%s/%zu", ptr, i);
+            validate(v, items, el, cp);
+        }
+    } else if (json_is_object(j)) {
+        validate_object(v, s, j, ptr);
+    }
+}
+
+int bt_test_schema_validate(const json_t *doc, const json_t *schema, const json_t *value, char *why,
+                            size_t cap)
+{
+    struct vstate v = {doc, why, cap, "value", false};
+
+    why[0] = '\0';
+    validate(&v, schema, value, "");
+    return v.failed ? -1 : 0;
+}
+
+/* The app's error schema as the document references it (the JSON content of any error
+ * response); NULL when the app has not adopted the contract. */
+static const json_t *doc_error_schema(const json_t *doc)
+{
+    const char *path, *method, *status;
+    json_t *item, *op, *resp;
+
+    json_object_foreach(json_object_get(doc, "paths"), path, item)
+    {
+        json_object_foreach(item, method, op)
+        {
+            json_object_foreach(json_object_get(op, "responses"), status, resp)
+            {
+                json_t *sch = json_object_get(
+                    json_object_get(json_object_get(resp, "content"), "application/json"),
+                    "schema");
+                if (atoi(status) >= 400 && atoi(status) != 503 && sch)
+                    return sch;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Compare a request path (below the mount) with a template; *literals counts the literal
+ * segments that matched (more literals = the better match, as the router prefers them). */
+static bool template_match(const char *tpl, const char *path, int *literals)
+{
+    *literals = 0;
+    for (;;) {
+        size_t tn, pn;
+        if (*tpl != '/' || *path != '/')
+            return *tpl == *path;
+        tpl++;
+        path++;
+        tn = strcspn(tpl, "/");
+        pn = strcspn(path, "/");
+        if (tn > 1 && tpl[0] == '{' && tpl[tn - 1] == '}') {
+            if (pn == 0)
+                return false;
+        } else if (tn != pn || strncmp(tpl, path, tn)) {
+            return false;
+        } else {
+            (*literals)++;
+        }
+        tpl += tn;
+        path += pn;
+        if (!*tpl || !*path)
+            return !*tpl && !*path;
+    }
+}
+
+static bool media_matches(const char *declared, const char *ct)
+{
+    size_t n = strcspn(ct, ";");
+
+    while (n > 0 && ct[n - 1] == ' ')
+        n--;
+    if (!strcmp(declared, "application/json"))
+        return (n == 16 && !strncasecmp(ct, "application/json", 16)) ||
+               (n > 5 && !strncasecmp(ct + n - 5, "+json", 5));
+    if (strlen(declared) > 2 && !strcmp(declared + strlen(declared) - 2, "/*"))
+        return !strncasecmp(ct, declared, strlen(declared) - 1);
+    return strlen(declared) == n && !strncasecmp(ct, declared, n);
+}
+
+int bt_test_contract_check(const json_t *doc, const char *method, const char *path, int status,
+                           const char *content_type, const char *body, size_t len, char *why,
+                           size_t cap)
+{
+    const json_t *err_schema = doc_error_schema(doc);
+    const json_t *servers = json_object_get(doc, "servers");
+    const char *mount = json_string_value(
+        json_object_get(json_array_get(servers, json_array_size(servers) - 1), "url"));
+    char where[600], mkey[16], *p;
+    const json_t *op = NULL, *resp, *content, *media = NULL;
+    const char *label = NULL, *tk;
+    json_t *item;
+    size_t mlen, qlen = strcspn(path, "?");
+    int best = -1;
+    struct vstate v = {doc, why, cap, where, false};
+    json_t *j;
+    const char *mk;
+
+    why[0] = '\0';
+    if (!err_schema)
+        return 0; /* the app has not adopted the contract */
+    snprintf(mkey, sizeof mkey, "%s", method);
+    for (p = mkey; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    mk = !strcmp(mkey, "head") ? "get" : mkey;
+    if (!mount || !strcmp(mount, "/"))
+        mount = "";
+    mlen = strlen(mount);
+    snprintf(where, sizeof where, "%d for %s %.*s", status, method, (int)qlen, path);
+    if (!strncmp(path, mount, mlen) && (path[mlen] == '/' || (qlen == mlen && mlen))) {
+        char rel[512];
+        snprintf(rel, sizeof rel, "%.*s", (int)(qlen - mlen), path + mlen);
+        if (!rel[0])
+            strcpy(rel, "/");
+        json_object_foreach(json_object_get(doc, "paths"), tk, item)
+        {
+            int lit;
+            const json_t *o = json_object_get(item, mk);
+            if (o && template_match(tk, rel, &lit) && lit > best) {
+                best = lit;
+                op = o;
+                label = tk;
+            }
+        }
+    }
+    if (!op && !strcmp(mkey, "options") && status < 400)
+        return 0; /* a preflight or Allow answer of the core for a path: no operation */
+    if (!op) {
+        /* no route: 404 of an unknown path or 405; the app's error envelope all the same */
+        if (!content_type || !media_matches("application/json", content_type)) {
+            vfail(&v, "", "content type %s, expected application/json",
+                  content_type ? content_type : "(none)");
+            return -1;
+        }
+        j = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+        if (!j) {
+            vfail(&v, "", "body is not JSON");
+            return -1;
+        }
+        validate(&v, err_schema, j, "");
+        json_decref(j);
+        return v.failed ? -1 : 0;
+    }
+    snprintf(where, sizeof where, "%d for %s %s%s", status, method, mount, label);
+    {
+        char sk[16];
+        snprintf(sk, sizeof sk, "%d", status);
+        resp = json_object_get(json_object_get(op, "responses"), sk);
+    }
+    if (!resp) {
+        snprintf(why, cap, "undeclared status %d for %s %s%s", status, method, mount, label);
+        return -1;
+    }
+    content = json_object_get(resp, "content");
+    if (!content) {
+        if (len > 0 && strcmp(mkey, "head")) {
+            vfail(&v, "", "a body of %zu bytes where none is declared", len);
+            return -1;
+        }
+        return 0;
+    }
+    {
+        const char *mt;
+        json_t *m;
+        json_object_foreach((json_t *)(uintptr_t)content, mt, m)
+        {
+            if (content_type && media_matches(mt, content_type)) {
+                media = m;
+                break;
+            }
+        }
+        if (!media) {
+            char *want = json_dumps(content, JSON_COMPACT);
+            vfail(&v, "", "content type %s, expected one of %s",
+                  content_type ? content_type : "(none)", want ? want : "?");
+            free(want);
+            return -1;
+        }
+        if (strcmp(mt, "application/json") || !strcmp(mkey, "head"))
+            return 0; /* images, text: the media type is the contract */
+    }
+    j = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    if (!j) {
+        vfail(&v, "", "body is not JSON");
+        return -1;
+    }
+    validate(&v, json_object_get(media, "schema"), j, "");
+    json_decref(j);
+    return v.failed ? -1 : 0;
 }

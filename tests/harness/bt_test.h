@@ -104,10 +104,36 @@ int bt_test_proc_run_fail(const char *services, const char *const *extra_args,
 void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
                   const char *const *headers, const void *body, size_t n, struct bt_test_resp *r);
 
+/** The same without the contract check: ONLY for deliberately non-conformant probes (a
+ *  request the HTTP layer refuses before any route, a hand-made protocol violation) whose
+ *  answer no route can document. */
+void bt_test_http_unchecked(struct bt_test_proc *p, const char *app, const char *method,
+                            const char *path, const char *const *headers, const void *body,
+                            size_t n, struct bt_test_resp *r);
+
 /** Raw bytes over a TCP socket to app's port; reads the reply until close or timeout and
  *  returns it NUL-terminated (malloc'd, caller frees). For malformed-protocol tests. */
 char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size_t n,
                   size_t *out_len);
+
+/* ---- contract ----
+ * Every response of bt_test_request* and bt_test_http is checked against the OpenAPI
+ * document of its app (bt_openapi_build in the handler tier, GET /openapi.json once per
+ * process and app in the black-box tier): the operation is found by method and path template
+ * (below the document's last server URL, the mount), the status must be declared, the content
+ * type must match, and a JSON body must validate against the declared schema. Requests that
+ * match no route (unknown path, 405) are checked against the app's error schema. Apps without
+ * an error_schema are not checked. A mismatch fails the test with route, status, JSON pointer
+ * and what was expected. */
+
+/** Check one response; 0 when it conforms, else -1 with the reason in why. */
+int bt_test_contract_check(const json_t *doc, const char *method, const char *path, int status,
+                           const char *content_type, const char *body, size_t len, char *why,
+                           size_t cap);
+/** Validate value against schema (a JSON Schema of the subset bt_openapi_build emits; $ref
+ *  resolved in doc). 0 when valid, else -1 with the JSON pointer and the reason in why. */
+int bt_test_schema_validate(const json_t *doc, const json_t *schema, const json_t *value, char *why,
+                            size_t cap);
 
 /* ---- upstream (fake external service) ---- */
 struct bt_test_upstream;

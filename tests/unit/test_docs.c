@@ -26,7 +26,7 @@ static const struct bt_route no_routes[] = {
 };
 
 static const struct bt_route own_docs_routes[] = {
-    {BT_GET, "/docs", h_own_docs, BT_PUBLIC, NULL, NULL, 0, "our docs", 0},
+    {BT_GET, "/docs", h_own_docs, BT_PUBLIC, NULL, NULL, 0, "our docs", 0, NULL, 0, "text/plain"},
     BT_ROUTE_END,
 };
 

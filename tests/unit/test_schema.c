@@ -237,6 +237,38 @@ static void test_nested_paths(void **state)
     assert_int_equal(err.nfields, 8);
 }
 
+/* BT_F_MAP: an object of typed values; each value is checked like an array element */
+static const struct bt_field map_entry[] = {
+    {"n", BT_T_INT, BT_F_REQUIRED, .desc = "count"},
+    BT_FIELD_END,
+};
+static const struct bt_field map_fields[] = {
+    {"limits", BT_T_OBJECT, BT_F_MAP | BT_F_MAX, .item_type = BT_T_INT, .max = 10},
+    {"entries", BT_T_OBJECT, BT_F_MAP, .items = map_entry},
+    BT_FIELD_END,
+};
+static const struct bt_schema map_schema = {"Maps", map_fields, 0, false};
+
+static void test_maps(void **state)
+{
+    struct bt_err err;
+
+    (void)state;
+    assert_int_equal(check(&map_schema,
+                           "{\"limits\":{\"a\":1,\"b\":10},\"entries\":{\"x\":{\"n\":1}}}", &err,
+                           NULL),
+                     BT_OK);
+    assert_int_equal(check(&map_schema,
+                           "{\"limits\":{\"a\":\"1\",\"b\":11},\"entries\":{\"x\":{},\"y\":2}}",
+                           &err, NULL),
+                     BT_EINVAL);
+    assert_has(&err, "limits.a", "must be an integer");
+    assert_has(&err, "limits.b", "must be at most 10");
+    assert_has(&err, "entries.x.n", "field required");
+    assert_has(&err, "entries.y", "must be an object");
+    assert_int_equal(err.nfields, 4);
+}
+
 static void test_extra_fields(void **state)
 {
     struct bt_err err;
@@ -634,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_ranges_and_lengths),
         cmocka_unit_test(test_nonempty),
         cmocka_unit_test(test_nested_paths),
+        cmocka_unit_test(test_maps),
         cmocka_unit_test(test_extra_fields),
         cmocka_unit_test(test_body_not_object),
         cmocka_unit_test(test_array_body),

@@ -105,6 +105,54 @@ static void *chat_call(void *arg)
     return NULL;
 }
 
+/* issue 6 §1: the served document carries each route's response and its handler's errors;
+ * aliases share their documented route's schemas and are marked deprecated; a body that is
+ * not application/json is 415 over real HTTP too */
+static void test_openapi_responses(void **state)
+{
+    static const char *const text_plain[] = {"Content-Type: text/plain", NULL};
+    static const char *const body = "{\"message\":\"押金\",\"vendor_id\":1}";
+    struct bt_test_proc *p = bt_test_proc_start("vendorchat", NULL, NULL);
+    struct bt_test_resp r = {0};
+    const json_t *doc;
+    (void)state;
+
+    bt_test_http(p, "vendorchat", "GET", "/openapi.json", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    doc = r.json;
+    bt_assert_subset(
+        doc, "{\"paths\":{\"/chat/v1/message\":{\"post\":{\"responses\":{"
+             "\"200\":{\"content\":{\"application/json\":{\"schema\":"
+             "{\"$ref\":\"#/components/schemas/ChatAnswer\"}}}},"
+             "\"403\":{\"content\":{\"application/json\":{\"schema\":"
+             "{\"$ref\":\"#/components/schemas/Error\"}}}},"
+             "\"404\":{\"content\":{\"application/json\":{\"schema\":"
+             "{\"$ref\":\"#/components/schemas/Error\"}}}},"
+             "\"415\":{\"content\":{\"application/json\":{\"schema\":"
+             "{\"$ref\":\"#/components/schemas/Error\"}}}}}}},"
+             "\"/api/v1/message\":{\"post\":{\"deprecated\":true,\"responses\":{"
+             "\"200\":{\"content\":{\"application/json\":{\"schema\":"
+             "{\"$ref\":\"#/components/schemas/ChatAnswer\"}}}},"
+             "\"403\":{},\"404\":{}}}},"
+             "\"/api/v1/vendors\":{\"get\":{\"responses\":{\"200\":{\"content\":{"
+             "\"application/json\":{\"schema\":{\"type\":\"array\",\"items\":"
+             "{\"$ref\":\"#/components/schemas/Vendor\"}}}}}}},"
+             "\"post\":{\"responses\":{\"201\":{\"content\":{\"application/json\":{\"schema\":"
+             "{\"$ref\":\"#/components/schemas/Vendor\"}}}}}}}},"
+             "\"components\":{\"schemas\":{\"Error\":{\"required\":[\"detail\"],"
+             "\"additionalProperties\":false}}}}");
+    /* a message never answers 403 or 404 for its own route shape: the handler declares them */
+    assert_null(bt_json_at(doc, "/paths/~1chat~1v1~1reload/post/responses/404"));
+    /* every vendor field is always present */
+    assert_int_equal(json_array_size(bt_json_at(doc, "/components/schemas/Vendor/required")), 12);
+
+    bt_test_http(p, "vendorchat", "POST", "/chat/v1/message", text_plain, body, strlen(body), &r);
+    assert_int_equal(r.status, 415);
+    bt_assert_subset(r.json, "{\"detail\":\"content type must be application/json\"}");
+    bt_test_resp_release(&r);
+    assert_int_equal(bt_test_proc_stop(p), 0);
+}
+
 static void test_sigterm_finishes_in_flight_request(void **state)
 {
     struct hold h;
@@ -144,6 +192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_document_script),
+        cmocka_unit_test(test_openapi_responses),
         cmocka_unit_test(test_sigterm_finishes_in_flight_request),
     };
     bt_test_engine();
