@@ -13,6 +13,7 @@
 
 #include <bento/arena.h>
 #include <bento/config.h>
+#include <bento/err.h>
 
 static char *cstrdup(struct bt_config *c, const char *s)
 {
@@ -226,8 +227,9 @@ int bt_config_read_secret(struct bt_config *c, const char *name, const char *pat
                           const char **why)
 {
     static _Thread_local char msg[600];
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
+    /* one read of up to MAX + 1 bytes: more than MAX is "too large", never cut short */
+    size_t cap = BT_SECRET_FILE_MAX + 2, len = 0, n;
+    char *buf;
     FILE *f = fopen(path, "rb");
     int saved;
 
@@ -238,32 +240,23 @@ int bt_config_read_secret(struct bt_config *c, const char *name, const char *pat
         *why = msg;
         return -1;
     }
-    for (;;) {
-        size_t n;
-        if (len + 1 >= cap) {
-            char *nb;
-            cap = cap ? cap * 2 : 256;
-            if (cap > BT_SECRET_FILE_MAX + 2 || !(nb = realloc(buf, cap)))
-                break;
-            buf = nb;
-        }
-        n = fread(buf + len, 1, cap - len - 1, f);
+    buf = malloc(cap);
+    if (!buf)
+        bt_bug("out of memory");
+    errno = 0;
+    while (len < cap - 1 && (n = fread(buf + len, 1, cap - 1 - len, f)) > 0)
         len += n;
-        if (n == 0)
-            break;
-    }
     saved = ferror(f) ? errno : 0;
     fclose(f);
-    if (saved || !buf || len > BT_SECRET_FILE_MAX || !has_no_nul(buf, len)) {
-        if (buf)
-            bt_secure_zero(buf, len);
+    if (saved || len == 0 || len > BT_SECRET_FILE_MAX || !has_no_nul(buf, len)) {
+        bt_secure_zero(buf, len);
         free(buf);
         if (saved)
             snprintf(msg, sizeof(msg), "%s: cannot read %s: %s", name, path, strerror(saved));
         else if (len > BT_SECRET_FILE_MAX)
             snprintf(msg, sizeof(msg), "%s: %s is larger than %d bytes", name, path,
                      BT_SECRET_FILE_MAX);
-        else if (!buf || len == 0)
+        else if (len == 0)
             snprintf(msg, sizeof(msg), "%s: %s is empty", name, path);
         else
             snprintf(msg, sizeof(msg), "%s: %s holds a NUL byte", name, path);

@@ -225,6 +225,40 @@ static void test_secret_file_errors(void **state)
     assert_int_equal(check(&c, NULL, &p), 1);
     assert_true(has(&p, "is empty"));
     bt_config_release(&c);
+    {
+        /* over 64 KiB: refused, never silently cut; a NUL byte would cut the value */
+        char *big = malloc(BT_SECRET_FILE_MAX + 2);
+        char path[160];
+        FILE *f;
+        assert_non_null(big);
+        memset(big, 'k', BT_SECRET_FILE_MAX + 1);
+        big[BT_SECRET_FILE_MAX + 1] = '\0';
+        setenv("BENTO_FAKESVC_TOKEN_FILE", write_file("big", big), 1);
+        free(big);
+        assert_int_equal(check(&c, NULL, &p), 1);
+        assert_true(has(&p, "is larger than 65536 bytes"));
+        bt_config_release(&c);
+        snprintf(path, sizeof(path), "%s/nul", tmpdir);
+        f = fopen(path, "wb");
+        assert_non_null(f);
+        fwrite("ab\0cd", 1, 5, f);
+        fclose(f);
+        setenv("BENTO_FAKESVC_TOKEN_FILE", path, 1);
+        assert_int_equal(check(&c, NULL, &p), 1);
+        assert_true(has(&p, "holds a NUL byte"));
+        bt_config_release(&c);
+        /* exactly the maximum is fine */
+        big = malloc(BT_SECRET_FILE_MAX + 1);
+        assert_non_null(big);
+        memset(big, 'k', BT_SECRET_FILE_MAX);
+        big[BT_SECRET_FILE_MAX] = '\0';
+        setenv("BENTO_FAKESVC_TOKEN_FILE", write_file("max", big), 1);
+        free(big);
+        assert_int_equal(check(&c, NULL, &p), 0);
+        assert_int_equal(strlen(bt_config_setting(&c, "fakesvc", "token", NULL)),
+                         BT_SECRET_FILE_MAX);
+        bt_config_release(&c);
+    }
     setenv("BENTO_FAKESVC_TOKEN_FILE", good, 1);
     setenv("BENTO_FAKESVC_TOKEN", "abc", 1);
     assert_int_equal(check(&c, NULL, &p), 1);
