@@ -332,11 +332,11 @@ static int password_prompt(const char *prompt, char *buf, size_t n)
     }
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
-    /* the prompt and the newline go straight to the descriptor: the FILE only reads */
-    if (write(fd, prompt, strlen(prompt)) < 0)
-        rc = -1;
+    /* echo off before the prompt (as getpass): input typed after the prompt must not be
+     * flushed; the prompt and the newline go straight to the descriptor, the FILE only
+     * reads */
     tcsetattr(fd, TCSAFLUSH, &quiet);
-    if (rc == 0 && !fgets(buf, (int)n, tty))
+    if (write(fd, prompt, strlen(prompt)) < 0 || !fgets(buf, (int)n, tty))
         rc = -1;
     tcsetattr(fd, TCSAFLUSH, &old);
     if (write(fd, "\n", 1) < 0)

@@ -7,9 +7,14 @@
  * a production start read from files (BENTO_YUNSHUI_JWT_SECRET_FILE,
  * --set yunshui.admin_password_file).
  */
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bt_test.h"
@@ -268,11 +273,89 @@ static void test_production_recovery_with_files(void **state)
     rmdir(dir);
 }
 
+/* Read from the terminal's master side until want shows up (or EOF when want is NULL); what
+ * was read is appended to *all. Fails the test after 30 s without progress. */
+static void pty_read_until(int fd, const char *want, char *all, size_t cap)
+{
+    size_t len = strlen(all);
+
+    while (!want || !strstr(all, want)) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        ssize_t n;
+        int rc = poll(&pfd, 1, 30000);
+        if (rc == 0)
+            fail_msg("terminal: no \"%s\" within 30 s; got: %s", want ? want : "EOF", all);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        n = read(fd, all + len, cap - 1 - len);
+        if (n <= 0) { /* EIO once the child closed the terminal */
+            if (want)
+                fail_msg("terminal closed before \"%s\"; got: %s", want, all);
+            return;
+        }
+        len += (size_t)n;
+        all[len] = '\0';
+    }
+}
+
+/* bento user passwd on a terminal: asks twice with echo off; both answers must match */
+static int passwd_on_terminal(const char *url, const char *first, const char *second, char *all,
+                              size_t cap)
+{
+    const char *bin = getenv("BENTO_BIN");
+    int fd, status = 0;
+    pid_t pid;
+
+    assert_non_null(bin);
+    all[0] = '\0';
+    pid = forkpty(&fd, NULL, NULL, NULL);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(bin, bin, "user", "passwd", "yunshui", "admin", "--db", url, (char *)NULL);
+        _exit(127);
+    }
+    pty_read_until(fd, "New password: ", all, cap);
+    assert_int_equal(write(fd, first, strlen(first)), (ssize_t)strlen(first));
+    pty_read_until(fd, "Repeat it: ", all, cap);
+    assert_int_equal(write(fd, second, strlen(second)), (ssize_t)strlen(second));
+    pty_read_until(fd, NULL, all, cap);
+    close(fd);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_password_prompt(void **state)
+{
+    char *url = bt_test_db_url_new(), all[4096];
+    const char *const srv_args[] = {"--db", url, NULL};
+    struct bt_test_proc *p;
+    struct bt_test_resp r = {0};
+    (void)state;
+
+    p = bt_test_proc_start("yunshui", srv_args, NULL); /* seeds admin/password123 */
+    assert_int_equal(
+        passwd_on_terminal(url, "Typed-Pass-321\n", "Typed-Pass-999\n", all, sizeof(all)), 1);
+    assert_non_null(strstr(all, "the passwords differ"));
+    login(p, "admin", "password123", &r); /* unchanged */
+    assert_int_equal(r.status, 200);
+    assert_int_equal(
+        passwd_on_terminal(url, "Typed-Pass-321\n", "Typed-Pass-321\n", all, sizeof(all)), 0);
+    assert_null(strstr(all, "Typed-Pass-321")); /* echo was off */
+    assert_non_null(strstr(all, "password of admin changed"));
+    login(p, "admin", "Typed-Pass-321", &r);
+    assert_int_equal(r.status, 200);
+    bt_test_resp_release(&r);
+    assert_int_equal(bt_test_proc_stop(p), 0);
+    bt_test_db_url_release(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_login_passwd_disable),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_password_prompt),
         cmocka_unit_test(test_production_recovery_with_files),
     };
     bt_test_engine();
