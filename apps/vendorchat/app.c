@@ -143,6 +143,17 @@ static const struct bt_field vendorchat_path_params[] = {
     BT_FIELD_END,
 };
 
+/* Every setting vendorchat reads (bt_app_setting refuses any other key). */
+static const struct bt_setting vendorchat_settings[] = {
+    {"llm_url", 0, NULL,
+     "base URL of an OpenAI-compatible API (e.g. https://host/v1); unset = built-in "
+     "classifier only"},
+    {"llm_key", BT_SETTING_SECRET, NULL, "its bearer key"},
+    {"llm_model", 0, "gpt-4o-mini", "model name"},
+    {"llm_timeout_ms", 0, "15000", "per-call timeout in milliseconds"},
+    BT_SETTING_END,
+};
+
 const struct bt_app bt_app_vendorchat = {
     .name = "vendorchat",
     .title = "vendorchat: multi-vendor customer-service chat (Phase 1 API)",
@@ -159,4 +170,5 @@ const struct bt_app bt_app_vendorchat = {
     /* the document's requests are application/json; a text/plain POST is also the one a web
      * page can send cross-origin without a CORS preflight (docs/apps/vendorchat.md) */
     .flags = BT_APP_STRICT_JSON,
+    .settings = vendorchat_settings,
 };

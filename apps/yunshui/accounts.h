@@ -15,6 +15,9 @@
 #define YUNSHUI_PASSWORD_MIN 8
 #define YUNSHUI_PASSWORD_MAX 128
 
+/* The document's example admin password: seeded in development, refused in production. */
+#define YUNSHUI_ADMIN_DEFAULT_PASSWORD "password123"
+
 /** {id, username, email, role, isActive, createdAt, updatedAt} of row r, whose first
  *  columns are YUNSHUI_USER_COLUMNS (new reference). Never the password hash. */
 json_t *yunshui_user_json(const struct bt_rows *rows, size_t r);
@@ -25,6 +28,10 @@ char *yunshui_fold(struct bt_arena *a, const char *s);
 
 /** Argon2id hash of pw (arena-owned) or NULL with err filled (BT_EINTERNAL). */
 const char *yunshui_password_hash(struct bt_arena *a, const char *pw, struct bt_err *err);
+
+/** Set up st over yunshui_sessions and yunshui_refresh_tokens with refresh tokens living
+ *  ttl_s seconds (yunshui_auth_init; the operator CLI revokes through it too). */
+int yunshui_session_store_init(struct bt_session_store *st, int64_t ttl_s, struct bt_err *err);
 
 /** The core session store over yunshui_sessions and yunshui_refresh_tokens (set up by
  *  yunshui_auth_init). Revocation reasons stored in it are one of logout, reuse, password,

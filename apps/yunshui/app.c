@@ -250,6 +250,16 @@ static const struct bt_field yunshui_path_params[] = {
     BT_FIELD_END,
 };
 
+/* Every setting yunshui reads besides the core's (bt_app_setting refuses any other key). */
+static const struct bt_setting yunshui_settings[] = {
+    {"jwt_secret", BT_SETTING_SECRET, NULL,
+     "HS256 key for access tokens; production requires >= 32 bytes, not the development key"},
+    {"admin_password", BT_SETTING_SECRET, NULL,
+     "password of the first ADMIN on an empty database (development default password123, "
+     "refused in production)"},
+    BT_SETTING_END,
+};
+
 const struct bt_app bt_app_yunshui = {
     .name = "yunshui",
     .title = "雲水基材管理系統 Mobile App API",
@@ -269,4 +279,7 @@ const struct bt_app bt_app_yunshui = {
     .flags = BT_APP_STRICT_JSON,
     .rate = {100, 60},
     .max_body = 10u << 20,
+    .settings = yunshui_settings,
+    .users = &yunshui_users_ops,
+    .check = yunshui_check,
 };

@@ -17,7 +17,7 @@
 /* The document's example account, seeded in development. */
 #define AUTH_ADMIN_USERNAME "admin"
 #define AUTH_ADMIN_EMAIL "admin@yunshui.com"
-#define AUTH_ADMIN_DEFAULT_PASSWORD "password123"
+#define AUTH_ADMIN_DEFAULT_PASSWORD YUNSHUI_ADMIN_DEFAULT_PASSWORD
 
 #define AUTH_BAD_LOGIN "用戶名稱或密碼錯誤"
 #define AUTH_BAD_TOKEN "Token 無效"
@@ -416,6 +416,22 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
 
 /* ---- start-up ---- */
 
+/* The rules for the password of the first ADMIN (yunshui.admin_password), on an empty
+ * database: required in production, at least 8 characters, not the documented default there. */
+static int admin_seed_check(bool production, const char *pw, struct bt_err *err)
+{
+    if (!pw && production)
+        return bt_fail(err, BT_EUNAVAILABLE, "yunshui.admin_password",
+                       "yunshui.admin_password must be set to create the first ADMIN account in "
+                       "production");
+    if (pw && (strlen(pw) < YUNSHUI_PASSWORD_MIN ||
+               (production && !strcmp(pw, AUTH_ADMIN_DEFAULT_PASSWORD))))
+        return bt_fail(err, BT_EUNAVAILABLE, "yunshui.admin_password",
+                       "yunshui.admin_password must have at least 8 characters and not be the "
+                       "documented default in production");
+    return BT_OK;
+}
+
 static int seed_admin(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a,
                       struct bt_err *err)
 {
@@ -428,15 +444,9 @@ static int seed_admin(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena 
     rc = bt_db_query_i64(db, &n, "SELECT COUNT(*) FROM yunshui_users", BT_NOARGS, err);
     if (rc != BT_OK || n > 0)
         return rc;
-    if (!pw && production)
-        return bt_fail(err, BT_EUNAVAILABLE, "yunshui.admin_password",
-                       "yunshui.admin_password must be set to create the first ADMIN account in "
-                       "production");
-    if (pw && (strlen(pw) < YUNSHUI_PASSWORD_MIN ||
-               (production && !strcmp(pw, AUTH_ADMIN_DEFAULT_PASSWORD))))
-        return bt_fail(err, BT_EUNAVAILABLE, "yunshui.admin_password",
-                       "yunshui.admin_password must have at least 8 characters and not be the "
-                       "documented default in production");
+    rc = admin_seed_check(production, pw, err);
+    if (rc != BT_OK)
+        return rc;
     hash = yunshui_password_hash(a, pw ? pw : AUTH_ADMIN_DEFAULT_PASSWORD, err);
     if (!hash)
         return err->code;
@@ -470,9 +480,15 @@ static int check_default_admins(struct bt_db *db, struct bt_arena *a, struct bt_
         if (bt_password_verify(AUTH_ADMIN_DEFAULT_PASSWORD, bt_rows_text(rows, i, 1)) == BT_OK)
             return bt_fail(err, BT_EUNAVAILABLE, NULL,
                            "yunshui: ADMIN account %s still has the default password; change it "
-                           "(PUT /v1/auth/password) before running in production",
-                           bt_rows_text(rows, i, 0));
+                           "(PUT /v1/auth/password or bento user passwd yunshui %s) before "
+                           "running in production",
+                           bt_rows_text(rows, i, 0), bt_rows_text(rows, i, 0));
     return BT_OK;
+}
+
+int yunshui_session_store_init(struct bt_session_store *st, int64_t ttl_s, struct bt_err *err)
+{
+    return bt_session_store_init(st, "yunshui_sessions", "yunshui_refresh_tokens", ttl_s, err);
 }
 
 int yunshui_auth_init(struct bt_app_ctx *ctx, struct yunshui_state *st, struct bt_err *err)
@@ -491,8 +507,7 @@ int yunshui_auth_init(struct bt_app_ctx *ctx, struct yunshui_state *st, struct b
                     "service", "yunshui", NULL);
     }
     /* the tables of 0001_users.sql; refresh tokens live refresh_ttl_s each */
-    rc = bt_session_store_init(&st->sessions, "yunshui_sessions", "yunshui_refresh_tokens",
-                               st->refresh_ttl_s, err);
+    rc = yunshui_session_store_init(&st->sessions, st->refresh_ttl_s, err);
     if (rc != BT_OK)
         return rc;
     if (!ctx->pool)
@@ -505,6 +520,29 @@ int yunshui_auth_init(struct bt_app_ctx *ctx, struct yunshui_state *st, struct b
     if (rc == BT_OK && production)
         rc = check_default_admins(db, a, err);
     bt_dbpool_put(ctx->pool, db);
+    bt_arena_free(a);
+    return rc;
+}
+
+/* bento check: what init would refuse, without seeding or changing anything. */
+int yunshui_check(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_err *err)
+{
+    bool production = bt_app_production(ctx);
+    struct bt_arena *a;
+    int64_t n = 0;
+    int rc;
+
+    rc = bt_secret_check("yunshui.jwt_secret", bt_app_setting(ctx, "jwt_secret", NULL),
+                         AUTH_DEV_SECRET, production, err);
+    if (rc != BT_OK || !db)
+        return rc;
+    rc = bt_db_query_i64(db, &n, "SELECT COUNT(*) FROM yunshui_users", BT_NOARGS, err);
+    if (rc == BT_OK && n == 0)
+        rc = admin_seed_check(production, bt_app_setting(ctx, "admin_password", NULL), err);
+    if (rc != BT_OK || !production)
+        return rc;
+    a = bt_arena_new();
+    rc = check_default_admins(db, a, err);
     bt_arena_free(a);
     return rc;
 }

@@ -414,3 +414,167 @@ int yunshui_user_delete(struct bt_req *rq, struct bt_res *rs, struct bt_err *err
         return rc;
     return yunshui_ok(rs, 200, yunshui_user_json(rows, 0), "用戶已停用");
 }
+
+/* ---- the operator CLI (bento user ... yunshui) ---- */
+
+/* The roles `bento user add` accepts; the first is the default, as POST /v1/users's. */
+static const char *const cli_roles[] = {"USER", "ADMIN", NULL};
+
+/* Code points of UTF-8 text (the schema's min_len/max_len count the same way). */
+static size_t cli_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xc0) != 0x80;
+    return n;
+}
+
+static int cli_password_ok(struct bt_app_ctx *ctx, const char *pw, struct bt_err *err)
+{
+    size_t n = pw ? cli_chars(pw) : 0;
+
+    if (n < YUNSHUI_PASSWORD_MIN || n > YUNSHUI_PASSWORD_MAX)
+        return bt_fail(err, BT_EINVAL, "password", "the password must have %d to %d characters",
+                       YUNSHUI_PASSWORD_MIN, YUNSHUI_PASSWORD_MAX);
+    if (bt_app_production(ctx) && !strcmp(pw, YUNSHUI_ADMIN_DEFAULT_PASSWORD))
+        return bt_fail(err, BT_EINVAL, "password",
+                       "the documented default password is refused in production");
+    return BT_OK;
+}
+
+/* The id of the account named username (case-insensitive, as login), or BT_ENOTFOUND. */
+static int cli_user_id(struct bt_db *db, struct bt_arena *a, const char *username, const char **id,
+                       struct bt_err *err)
+{
+    struct bt_rows *rows;
+    int rc = bt_db_query(db, a, &rows, "SELECT id FROM yunshui_users WHERE username_key = $1",
+                         BT_ARGS(bt_text(yunshui_fold(a, username))), err);
+
+    if (rc != BT_OK)
+        return rc;
+    if (rows->nrows == 0)
+        return bt_fail(err, BT_ENOTFOUND, "username", "no yunshui user %s", username);
+    *id = bt_rows_text(rows, 0, 0);
+    return BT_OK;
+}
+
+static int cli_list(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a,
+                    struct bt_rows **out, struct bt_err *err)
+{
+    (void)ctx;
+    return bt_db_query(db, a, out,
+                       "SELECT username, email, role, is_active AS active, created_at AS created"
+                       " FROM yunshui_users ORDER BY username_key",
+                       BT_NOARGS, err);
+}
+
+static int cli_add(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a,
+                   const struct bt_user_new *u, struct bt_err *err)
+{
+    const char *role = u->role ? u->role : cli_roles[0];
+    const char *email = u->email ? yunshui_fold(a, u->email) : NULL;
+    const char *hash, *now = yunshui_now(a);
+    size_t ulen = u->username ? cli_chars(u->username) : 0;
+    bool role_ok = false;
+    int rc;
+
+    if (ulen < 1 || ulen > 50 || !username_ok(u->username))
+        return bt_fail(err, BT_EINVAL, "username",
+                       "the username must have 1 to 50 characters, without spaces or control "
+                       "characters");
+    if (!email || cli_chars(email) < 3 || cli_chars(email) > 100 || !email_ok(email))
+        return bt_fail(err, BT_EINVAL, "email",
+                       "yunshui accounts need a valid e-mail address (--email ADDRESS)");
+    for (size_t i = 0; cli_roles[i]; i++)
+        role_ok |= !strcmp(cli_roles[i], role);
+    if (!role_ok)
+        return bt_fail(err, BT_EINVAL, "role", "the role must be ADMIN or USER");
+    rc = cli_password_ok(ctx, u->password, err);
+    if (rc != BT_OK)
+        return rc;
+    hash = yunshui_password_hash(a, u->password, err);
+    if (!hash)
+        return err->code;
+    rc = bt_db_exec(db, NULL,
+                    "INSERT INTO yunshui_users (id, username, username_key, email, password_hash,"
+                    " role, is_active, created_at, updated_at)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7)",
+                    BT_ARGS(bt_text(yunshui_uuid(a)), bt_text(u->username),
+                            bt_text(yunshui_fold(a, u->username)), bt_text(email), bt_text(hash),
+                            bt_text(role), bt_text(now)),
+                    err);
+    if (rc == BT_ECONFLICT)
+        return bt_fail(err, BT_ECONFLICT, "username",
+                       "a yunshui user with this username or e-mail address exists");
+    return rc;
+}
+
+static int cli_passwd(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a,
+                      const char *username, const char *password, struct bt_err *err)
+{
+    struct bt_session_store st;
+    const char *id = NULL, *hash;
+    int rc = cli_password_ok(ctx, password, err);
+
+    if (rc == BT_OK)
+        rc = yunshui_session_store_init(&st, 30 * 24 * 3600, err);
+    if (rc == BT_OK)
+        rc = cli_user_id(db, a, username, &id, err);
+    if (rc != BT_OK)
+        return rc;
+    hash = yunshui_password_hash(a, password, err);
+    if (!hash)
+        return err->code;
+    /* as an ADMIN's reset through PUT /v1/users/:id: every session of the user ends */
+    rc = bt_db_begin(db, err);
+    if (rc == BT_OK)
+        rc = bt_db_exec(
+            db, NULL, "UPDATE yunshui_users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+            BT_ARGS(bt_text(hash), bt_text(yunshui_now(a)), bt_text(id)), err);
+    if (rc == BT_OK)
+        rc = bt_session_revoke_user(&st, db, a, id, NULL, "reset", NULL, err);
+    if (rc == BT_OK)
+        rc = bt_db_commit(db, err);
+    if (rc != BT_OK)
+        bt_db_rollback(db);
+    return rc;
+}
+
+static int cli_set_active(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a,
+                          const char *username, bool active, int64_t *revoked, struct bt_err *err)
+{
+    struct bt_session_store st;
+    const char *id = NULL;
+    int rc = yunshui_session_store_init(&st, 30 * 24 * 3600, err);
+
+    (void)ctx;
+    if (revoked)
+        *revoked = 0;
+    if (rc == BT_OK)
+        rc = cli_user_id(db, a, username, &id, err);
+    if (rc != BT_OK)
+        return rc;
+    /* as DELETE /v1/users/:id: the flag and the end of every session and refresh token */
+    rc = bt_db_begin(db, err);
+    if (rc == BT_OK)
+        rc = bt_db_exec(db, NULL,
+                        "UPDATE yunshui_users SET is_active = $1, updated_at = $2 WHERE id = $3",
+                        BT_ARGS(bt_bool(active), bt_text(yunshui_now(a)), bt_text(id)), err);
+    if (rc == BT_OK && !active)
+        rc = bt_session_revoke_user(&st, db, a, id, NULL, "disabled", revoked, err);
+    if (rc == BT_OK)
+        rc = bt_db_commit(db, err);
+    if (rc != BT_OK)
+        bt_db_rollback(db);
+    return rc;
+}
+
+const struct bt_app_users yunshui_users_ops = {
+    .roles = cli_roles,
+    .needs_email = true,
+    .list = cli_list,
+    .add = cli_add,
+    .passwd = cli_passwd,
+    .set_active = cli_set_active,
+};

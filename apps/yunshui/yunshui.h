@@ -6,7 +6,7 @@
  *                production checks), shared helpers below
  *   routes.c     the route table
  *   auth.c       login, refresh (rotation), logout, me, password change
- *   users.c      user administration (ADMIN)
+ *   users.c      user administration (ADMIN routes and the operator CLI's bento user)
  *   materials.c  materials
  *   orders.c     orders, numbering, status machine, stock
  *   upload.c     image upload and serving uploaded files
@@ -133,5 +133,12 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
 /** Create the development admin if there are no users; in production refuse a default
  *  secret or an ADMIN whose password is still the default. (auth.c) */
 int yunshui_auth_init(struct bt_app_ctx *ctx, struct yunshui_state *st, struct bt_err *err);
+
+/** bento check: the JWT secret, and on db the first-ADMIN and default-password rules of
+ *  yunshui_auth_init, without changing anything. (auth.c) */
+int yunshui_check(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_err *err);
+
+/* Account administration for the operator CLI (users.c). */
+extern const struct bt_app_users yunshui_users_ops;
 
 #endif

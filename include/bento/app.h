@@ -6,16 +6,20 @@
 #ifndef BENTO_APP_H
 #define BENTO_APP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <bento/http.h>
 #include <bento/migrate.h>
 #include <bento/route.h>
 
+struct bt_arena;
 struct bt_config;
 struct bt_cors;
+struct bt_db;
 struct bt_dbpool;
 struct bt_metrics;
+struct bt_rows;
 
 /** Render err into the app's error envelope. Must set rs (status, body). Called for every
  *  failure, including the core's own (404, 405, 413, 431, 415, 400 validation, 500). */
@@ -49,6 +53,72 @@ struct bt_app_limit {
     unsigned window_s;
 };
 
+/* A setting an app reads with bt_app_setting: --set <app>.<key>=VALUE or BENTO_<APP>_<KEY>.
+ * Each app declares every key it reads in its settings table; the core adds the keys every
+ * service has (bt_core_settings: listen, rate_limit, max_body, cors_origins, public_url).
+ * Start-up refuses an undeclared --set key or BENTO_<APP>_* variable, and bt_app_setting
+ * with an undeclared key is a bug (bt_bug), so the table cannot drift from the code.
+ *   BT_SETTING_SECRET  never printed; also read from a file: <key>_file / BENTO_<APP>_<KEY>_FILE
+ */
+#define BT_SETTING_SECRET 0x01u
+
+struct bt_setting {
+    const char *key;  /* "jwt_secret": lower-case letters, digits and '_' */
+    unsigned flags;   /* BT_SETTING_* */
+    const char *dflt; /* the default as text for --help, NULL when unset by default */
+    const char *desc; /* one line for --help and README, English */
+};
+
+#define BT_SETTING_END                                                                             \
+    {                                                                                              \
+        NULL, 0, NULL, NULL                                                                        \
+    }
+
+/* The settings every service has: listen, rate_limit, max_body, cors_origins, public_url
+ * (src/core/settings.c; ends with BT_SETTING_END). */
+extern const struct bt_setting bt_core_settings[];
+
+/* A new account for the operator CLI (`bento user add`). Strings borrowed. */
+struct bt_user_new {
+    const char *username;
+    const char *role;     /* one of bt_app_users.roles; NULL = roles[0] */
+    const char *email;    /* NULL when not given (see needs_email) */
+    const char *password; /* read from a prompt or stdin, never from argv */
+};
+
+/* Account administration for `bento user list|add|passwd|disable|enable SERVICE ...`: an app
+ * with accounts implements it with its own password and session code. The hooks run in the
+ * CLI process on a context built without init (ctx->state is NULL; settings and
+ * bt_app_production work) after the app's migrations were applied; db is one connection
+ * outside any transaction. They return BT_OK or a status with an English err->msg for the
+ * operator (BT_ENOTFOUND unknown user, BT_ECONFLICT duplicate, BT_EINVAL bad input). They
+ * must never print or log a password or a hash. */
+struct bt_app_users {
+    const char *const *roles; /* accepted roles, NULL-terminated; roles[0] is the default */
+    bool needs_email;         /* add requires an e-mail address */
+    /** Every account, one row each, with the columns the CLI prints as a table (never a
+     *  password hash). Rows arena-owned. */
+    int (*list)(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a, struct bt_rows **out,
+                struct bt_err *err);
+    /** Create an active account. The app validates every field, and in production refuses
+     *  its documented default passwords. */
+    int (*add)(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a,
+               const struct bt_user_new *u, struct bt_err *err);
+    /** Set a new password and end every session of the account. */
+    int (*passwd)(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a,
+                  const char *username, const char *password, struct bt_err *err);
+    /** Disable (active false: also end every session and refresh token) or enable an
+     *  account. *revoked (may be NULL) gets the number of sessions ended. */
+    int (*set_active)(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_arena *a,
+                      const char *username, bool active, int64_t *revoked, struct bt_err *err);
+};
+
+/** Optional: check the app's settings and production rules without changing anything, for
+ *  `bento check` (init applies the same rules at start-up). db is NULL when the database is
+ *  unreachable or the app's migrations are not current; then only the settings are checked.
+ *  BT_OK, or a status with an English err->msg naming the setting (never its value). */
+typedef int bt_app_check_fn(struct bt_app_ctx *ctx, struct bt_db *db, struct bt_err *err);
+
 struct bt_app {
     const char *name;      /* "vendorchat": tables, metrics, config keys */
     const char *title;     /* OpenAPI title */
@@ -69,6 +139,10 @@ struct bt_app {
                                          * BT_FIELD_END); a name not listed is a string */
     const char *security; /* OpenAPI scheme of non-public routes: "bearer" (JWT) or NULL */
     const struct bt_schema *error_schema; /* the app's error envelope (OpenAPI, test validator) */
+    const struct bt_setting *settings; /* the app's own settings (ends with BT_SETTING_END);
+                                        * NULL = only the core's */
+    const struct bt_app_users *users;  /* NULL = the service has no accounts */
+    bt_app_check_fn *check;            /* may be NULL */
 };
 
 /* The running context of one app, shared by all its requests (thread-safe parts only). */
@@ -86,7 +160,8 @@ struct bt_app_ctx {
 };
 
 /** App setting: --set <app>.<key>=v, else environment BENTO_<APP>_<KEY> (upper-cased), else
- *  dflt. Borrowed, process lifetime. */
+ *  dflt; a secret may come from its file (<key>_file, resolved at start-up). Borrowed, process
+ *  lifetime. key must be declared (bt_core_settings or app->settings): otherwise bt_bug. */
 const char *bt_app_setting(const struct bt_app_ctx *ctx, const char *key, const char *dflt);
 
 /** True when BENTO_ENV=production. */

@@ -22,6 +22,7 @@ struct bt_listen {
 struct bt_config {
     const char *data_dir;  /* BENTO_DATA_DIR, --data-dir (default ./data) */
     const char *db_url;    /* BENTO_DB, --db (default sqlite:<data_dir>/bento.db) */
+    const char *db_file;   /* BENTO_DB_FILE: a file holding the URL (used when no --db) */
     const char *port_file; /* BENTO_PORT_FILE, --port-file: "<app> <host> <port>\n" per app */
     const char *services[BT_MAX_APPS]; /* BENTO_SERVICES, --services (default all linked) */
     size_t nservices;
@@ -52,6 +53,11 @@ struct bt_config {
     const char *set_vals[BT_MAX_SETTINGS];
     size_t nset;
 
+    /* secret settings read from their files by bt_config_check_settings ("app.key") */
+    const char *file_keys[BT_MAX_SETTINGS];
+    const char *file_vals[BT_MAX_SETTINGS];
+    size_t nfile;
+
     struct bt_arena *strings; /* owns every string the config copied; see bt_config_release */
 };
 
@@ -63,7 +69,8 @@ int bt_config_defaults(struct bt_config *c, const char **why);
 /** Free the strings c copied. c must not be used afterwards. */
 void bt_config_release(struct bt_config *c);
 
-/** Look up an app setting "app.key": --set first, then BENTO_<APP>_<KEY>, else dflt. */
+/** Look up an app setting "app.key": --set first, then a secret read from its file, then
+ *  BENTO_<APP>_<KEY>, else dflt. Unchecked: apps use bt_app_setting. */
 const char *bt_config_setting(const struct bt_config *c, const char *app, const char *key,
                               const char *dflt);
 
@@ -92,7 +99,45 @@ int bt_config_set_listen(struct bt_config *c, const char *app, const struct bt_l
 /** Parse a comma list of service names into c->services. 0, or -1 if too many. */
 int bt_config_set_services(struct bt_config *c, const char *list);
 
+/* Longest secret file accepted (a key, a password or a database URL). */
+#define BT_SECRET_FILE_MAX 65536
+
+/** Read a secret from the file at path into *out (owned by c): one trailing newline (LF or
+ *  CRLF) stripped. 0, or -1 with a message in why naming name (the flag or variable) and the
+ *  path, never the contents, when the file cannot be read, is empty, larger than
+ *  BT_SECRET_FILE_MAX or holds a NUL byte. */
+int bt_config_read_secret(struct bt_config *c, const char *name, const char *path, const char **out,
+                          const char **why);
+
 /** Add a --set app.key=value pair. 0, or -1 if malformed or the table is full. */
 int bt_config_add_setting(struct bt_config *c, const char *kv);
+
+/* ---- the settings registry (src/core/settings.c) ---- */
+
+struct bt_app;
+struct bt_setting;
+
+/** The declaration of key for app: the core's, else the app's table; NULL when undeclared. */
+const struct bt_setting *bt_setting_find(const struct bt_app *app, const char *key);
+
+/** "BENTO_<APP>_<KEY>" (upper-cased, other characters '_') into out (n bytes). */
+void bt_setting_env_name(char *out, size_t n, const char *app, const char *key);
+
+/* Configuration problems, one English line each (strings owned by the config). */
+#define BT_CONFIG_MAX_PROBLEMS 32
+struct bt_config_problems {
+    const char *msg[BT_CONFIG_MAX_PROBLEMS];
+    size_t n;
+};
+
+/** Check the service settings of c against the tables of apps (NULL-terminated: every linked
+ *  app, enabled or not) and read secret files. Problems: a --set with an unknown service or
+ *  key; a BENTO_<APP>_* variable that is no setting of APP (other BENTO_* variables are not
+ *  service settings and are left alone); a secret given both as value and as file (in one
+ *  layer: flags or environment); a secret file that cannot be read or is empty. The values
+ *  read go to c->file_* (one trailing newline stripped); messages name the flag or variable,
+ *  never a value. Call once, before anything reads a setting. Returns p->n (0 = fine). */
+size_t bt_config_check_settings(struct bt_config *c, const struct bt_app *const *apps,
+                                struct bt_config_problems *p);
 
 #endif

@@ -110,6 +110,27 @@ void bt_dbpool_stats(struct bt_dbpool *pool, unsigned *in_use, unsigned *open, u
 
 enum bt_engine bt_db_engine(const struct bt_db *db);
 
+/* ---- URLs and operations on a whole database (the operator CLI) ---- */
+
+/** The engine url names: postgres:// or postgresql:// is PostgreSQL, anything else SQLite.
+ *  No connection is made. */
+enum bt_engine bt_db_url_engine(const char *url);
+
+/** The file of a SQLite url (borrowed from url); NULL for an in-memory database. */
+const char *bt_db_sqlite_file(const char *url);
+
+/** url with the password removed (user:password@ -> user@, password=... query parameters
+ *  dropped), for messages and logs; arena-owned. Other URLs are returned as they are. */
+char *bt_db_url_redact(struct bt_arena *a, const char *url);
+
+/** Copy the database of url into the new file path. SQLite: the online backup API, one
+ *  consistent snapshot while this and other processes keep reading and writing (WAL); path
+ *  must not exist (never overwritten: BT_EINVAL), is created mode 0600 and is a
+ *  self-contained database (no -wal file); a partial file is removed on failure. An
+ *  in-memory or missing source is BT_EINVAL. PostgreSQL: BT_EUNAVAILABLE, with a message
+ *  giving the pg_dump command for url without its password. BT_OK or BT_EDB otherwise. */
+int bt_db_backup(const char *url, const char *path, struct bt_err *err);
+
 /* ---- statements ----
  * Return BT_OK, BT_ECONFLICT (unique or foreign-key violation; err->msg names the
  * constraint kind) or BT_EDB. Statement text is cached per connection (prepared once). */

@@ -9,6 +9,7 @@
 #ifndef BENTO_MIGRATE_H
 #define BENTO_MIGRATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct bt_err;
@@ -30,6 +31,14 @@ struct bt_migration {
  *  lock serialises). Returns BT_OK or BT_EDB. */
 int bt_migrate(struct bt_db *db, const char *app_name, const struct bt_migration *migs,
                int *applied, struct bt_err *err);
+
+/** Which migrations of migs are not applied to db yet, without applying anything (bento
+ *  check): the first max of them, in order, into out (may be NULL when max is 0), their count
+ *  into *npending. A database without the bento_migrations ledger has every migration
+ *  pending. Returns BT_OK or BT_EDB. */
+int bt_migrate_pending(struct bt_db *db, const char *app_name, const struct bt_migration *migs,
+                       const struct bt_migration **out, size_t max, size_t *npending,
+                       struct bt_err *err);
 
 /** Expand engine tokens in sql; returns a malloc'd string the caller frees. */
 char *bt_migrate_expand(struct bt_db *db, const char *sql);

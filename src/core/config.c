@@ -3,6 +3,7 @@
  * Precedence: command-line flag > environment > default. Strings live for the process.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <sched.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <bento/arena.h>
 #include <bento/config.h>
 #include <bento/net.h>
+#include <bento/err.h>
 
 static char *cstrdup(struct bt_config *c, const char *s)
 {
@@ -26,6 +28,20 @@ static char *cstrndup(struct bt_config *c, const char *s, size_t n)
     if (!c->strings)
         c->strings = bt_arena_new();
     return bt_arena_strndup(c->strings, s, n);
+}
+
+/* Overwrite memory that held a secret (not optimised away). */
+static void bt_secure_zero(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+/* A text secret has no NUL byte (it would cut the value short). */
+static bool has_no_nul(const char *buf, size_t len)
+{
+    return len == 0 || memchr(buf, '\0', len) == NULL;
 }
 
 void bt_config_release(struct bt_config *c)
@@ -166,6 +182,13 @@ int bt_config_defaults(struct bt_config *c, const char **why)
         c->data_dir = v;
     if ((v = getenv("BENTO_DB")) && *v)
         c->db_url = v;
+    if ((v = getenv("BENTO_DB_FILE")) && *v) {
+        if (c->db_url) {
+            *why = "BENTO_DB and BENTO_DB_FILE are both set: use one";
+            return -1;
+        }
+        c->db_file = v;
+    }
     if ((v = getenv("BENTO_PORT_FILE")) && *v)
         c->port_file = v;
     if ((v = getenv("BENTO_HOST")) && *v)
@@ -218,8 +241,69 @@ int bt_config_defaults(struct bt_config *c, const char **why)
     return 0;
 }
 
+int bt_config_read_secret(struct bt_config *c, const char *name, const char *path, const char **out,
+                          const char **why)
+{
+    static _Thread_local char msg[600];
+    /* one read of up to MAX + 1 bytes: more than MAX is "too large", never cut short */
+    size_t cap = BT_SECRET_FILE_MAX + 2, len = 0, n;
+    char *buf;
+    FILE *f = fopen(path, "rb");
+    int saved;
+
+    *out = NULL;
+    if (!f) {
+        saved = errno;
+        snprintf(msg, sizeof(msg), "%s: cannot read %s: %s", name, path, strerror(saved));
+        *why = msg;
+        return -1;
+    }
+    buf = malloc(cap);
+    if (!buf)
+        bt_bug("out of memory");
+    errno = 0;
+    while (len < cap - 1 && (n = fread(buf + len, 1, cap - 1 - len, f)) > 0)
+        len += n;
+    saved = ferror(f) ? errno : 0;
+    fclose(f);
+    if (saved || len == 0 || len > BT_SECRET_FILE_MAX || !has_no_nul(buf, len)) {
+        bt_secure_zero(buf, len);
+        free(buf);
+        if (saved)
+            snprintf(msg, sizeof(msg), "%s: cannot read %s: %s", name, path, strerror(saved));
+        else if (len > BT_SECRET_FILE_MAX)
+            snprintf(msg, sizeof(msg), "%s: %s is larger than %d bytes", name, path,
+                     BT_SECRET_FILE_MAX);
+        else if (len == 0)
+            snprintf(msg, sizeof(msg), "%s: %s is empty", name, path);
+        else
+            snprintf(msg, sizeof(msg), "%s: %s holds a NUL byte", name, path);
+        *why = msg;
+        return -1;
+    }
+    /* one trailing newline (LF or CRLF), as `echo secret > file` and editors leave it */
+    if (len > 0 && buf[len - 1] == '\n') {
+        len--;
+        if (len > 0 && buf[len - 1] == '\r')
+            len--;
+    }
+    if (len == 0) {
+        free(buf);
+        snprintf(msg, sizeof(msg), "%s: %s is empty", name, path);
+        *why = msg;
+        return -1;
+    }
+    *out = cstrndup(c, buf, len);
+    bt_secure_zero(buf, cap);
+    free(buf);
+    return 0;
+}
+
 int bt_config_finish(struct bt_config *c, const char **why)
 {
+    if (!c->db_url && c->db_file &&
+        bt_config_read_secret(c, "BENTO_DB_FILE", c->db_file, &c->db_url, why))
+        return -1;
     if (!c->db_url) {
         if (!c->strings)
             c->strings = bt_arena_new();
@@ -246,7 +330,7 @@ int bt_config_finish(struct bt_config *c, const char **why)
 }
 
 /* BENTO_<APP>_<KEY>: upper-cased, non-alphanumerics become '_'. */
-static void env_name(char *out, size_t n, const char *app, const char *key)
+void bt_setting_env_name(char *out, size_t n, const char *app, const char *key)
 {
     size_t i = 0;
     const char *parts[] = {"BENTO_", app, "_", key};
@@ -269,7 +353,12 @@ const char *bt_config_setting(const struct bt_config *c, const char *app, const 
         if (!strncmp(k, app, alen) && k[alen] == '.' && !strcmp(k + alen + 1, key))
             return c->set_vals[i];
     }
-    env_name(name, sizeof(name), app, key);
+    for (size_t i = 0; i < c->nfile; i++) {
+        const char *k = c->file_keys[i];
+        if (!strncmp(k, app, alen) && k[alen] == '.' && !strcmp(k + alen + 1, key))
+            return c->file_vals[i];
+    }
+    bt_setting_env_name(name, sizeof(name), app, key);
     if ((v = getenv(name)) != NULL)
         return v;
     return dflt;
@@ -297,19 +386,20 @@ struct bt_listen bt_config_listen(const struct bt_config *c, const char *app, in
 
 int bt_config_apply_listen_env(struct bt_config *c, const char *app, const char **why)
 {
-    char name[256];
+    char name[128];
     const char *v;
     struct bt_listen l;
 
     for (size_t i = 0; i < c->nlisten; i++)
         if (!strcmp(c->listen[i].app, app))
             return 0; /* a --listen flag wins */
-    env_name(name, sizeof(name), app, "listen");
-    if ((v = getenv(name)) == NULL || !*v)
+    bt_setting_env_name(name, sizeof(name), app, "listen");
+    if ((v = bt_config_setting(c, app, "listen", NULL)) == NULL || !*v)
         return 0;
     if (bt_config_parse_listen(c, v, c->default_host, &l) || bt_config_set_listen(c, app, &l)) {
-        static char msg[300];
-        snprintf(msg, sizeof(msg), "%s must be host:port, [v6]:port or port", name);
+        static char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "%s (or --set %.64s.listen) must be host:port, [v6]:port or port", name, app);
         *why = msg;
         return -1;
     }

@@ -612,3 +612,74 @@ const char *bt_db_like_contains(struct bt_arena *a, const char *s)
     bt_buf_addc(&b, '%');
     return b.p;
 }
+
+/* ---- URLs and whole-database operations ---- */
+
+enum bt_engine bt_db_url_engine(const char *url)
+{
+    return ops_for_url(url ? url : "") == &bt_db_pg_ops ? BT_ENGINE_PG : BT_ENGINE_SQLITE;
+}
+
+char *bt_db_url_redact(struct bt_arena *a, const char *url)
+{
+    const char *scheme_end, *auth, *at, *colon, *q;
+    struct bt_buf b;
+
+    if (bt_db_url_engine(url) != BT_ENGINE_PG)
+        return bt_arena_strdup(a, url);
+    bt_buf_init(&b, a, strlen(url) + 1);
+    scheme_end = strstr(url, "://") + 3;
+    auth = scheme_end;
+    at = NULL;
+    /* the userinfo ends at the last '@' before the path or query */
+    for (const char *p = auth; *p && *p != '/' && *p != '?'; p++)
+        if (*p == '@')
+            at = p;
+    bt_buf_add(&b, url, (size_t)(auth - url));
+    if (at) {
+        colon = memchr(auth, ':', (size_t)(at - auth));
+        bt_buf_add(&b, auth, (size_t)((colon ? colon : at) - auth));
+        auth = at; /* "@host..." follows */
+    }
+    q = strchr(auth, '?');
+    if (!q) {
+        bt_buf_adds(&b, auth);
+        return b.p;
+    }
+    bt_buf_add(&b, auth, (size_t)(q - auth));
+    /* keep every query parameter but password */
+    {
+        const char *p = q + 1;
+        bool first = true;
+        while (*p) {
+            const char *amp = strchr(p, '&');
+            size_t n = amp ? (size_t)(amp - p) : strlen(p);
+            if (!(n >= 9 && !strncmp(p, "password=", 9)) && n > 0) {
+                bt_buf_adds(&b, first ? "?" : "&");
+                bt_buf_add(&b, p, n);
+                first = false;
+            }
+            p += n;
+            if (*p == '&')
+                p++;
+        }
+    }
+    return b.p;
+}
+
+int bt_db_backup(const char *url, const char *path, struct bt_err *err)
+{
+    if (!url || !*url || !path || !*path)
+        return bt_fail(err, BT_EINVAL, NULL, "backup needs a database and a file");
+    if (bt_db_url_engine(url) == BT_ENGINE_PG) {
+        struct bt_arena *a = bt_arena_new();
+        int rc = bt_fail(err, BT_EUNAVAILABLE, NULL,
+                         "the database is PostgreSQL: back it up with pg_dump, e.g. pg_dump "
+                         "--format=custom --file='%s' '%s' (the password from PGPASSWORD or "
+                         "~/.pgpass)",
+                         path, bt_db_url_redact(a, url));
+        bt_arena_free(a);
+        return rc;
+    }
+    return bt_db_sqlite_backup(url, path, err);
+}

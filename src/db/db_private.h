@@ -52,6 +52,9 @@ extern const struct bt_db_ops bt_db_pg_ops;
 /* Is url one SQLite treats as a private in-memory database (one connection only)? */
 bool bt_db_sqlite_url_is_memory(const char *url);
 
+/* bt_db_backup's SQLite half (db_sqlite.c). */
+int bt_db_sqlite_backup(const char *url, const char *dest, struct bt_err *err);
+
 /* ---- helpers shared by the back ends (db.c) ---- */
 
 /* Shortest text that strtod reads back to exactly f ("0.1", "5", "1e+20"); buf >= 32. */

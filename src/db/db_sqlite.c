@@ -7,12 +7,14 @@
  * threads (connections are opened SQLITE_OPEN_NOMUTEX; the pool hands each to one thread).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -63,6 +65,11 @@ bool bt_db_sqlite_url_is_memory(const char *url)
 
     /* "" is a private temporary database per connection, as :memory: is */
     return !*p || !strcmp(p, ":memory:");
+}
+
+const char *bt_db_sqlite_file(const char *url)
+{
+    return bt_db_sqlite_url_is_memory(url) ? NULL : sq_path(url);
 }
 
 /* mkdir -p of the directory part of path. */
@@ -543,3 +550,76 @@ const struct bt_db_ops bt_db_sqlite_ops = {
     .exec = sq_exec,
     .exec_script = sq_exec_script,
 };
+
+/* ---- online backup (bento backup) ---- */
+
+int bt_db_sqlite_backup(const char *url, const char *dest, struct bt_err *err)
+{
+    const char *path = sq_path(url);
+    sqlite3 *src = NULL, *dst = NULL;
+    sqlite3_backup *b;
+    struct stat st;
+    int fd, rc, step;
+
+    if (bt_db_sqlite_url_is_memory(url))
+        return bt_fail(err, BT_EINVAL, NULL, "an in-memory database has nothing to back up");
+    if (stat(path, &st) != 0)
+        return bt_fail(err, BT_EINVAL, NULL, "no database at %s: %s", path, strerror(errno));
+    /* O_EXCL: never overwrite a file (an older backup, or the database itself); 0600 because
+     * the copy holds password hashes and secrets at rest like the original */
+    fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return bt_fail(err, BT_EINVAL, NULL, "cannot create %s: %s%s", dest, strerror(errno),
+                       errno == EEXIST ? " (backup never overwrites a file)" : "");
+    close(fd);
+    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: cannot open %s: %s", path,
+                     src ? sqlite3_errmsg(src) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(src, SQ_BUSY_TIMEOUT_MS);
+    if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: cannot open %s: %s", dest,
+                     dst ? sqlite3_errmsg(dst) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(dst, SQ_BUSY_TIMEOUT_MS);
+    b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b) {
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: backup: %s", sqlite3_errmsg(dst));
+        goto out;
+    }
+    /* every page in one step: one read transaction on the source, so the copy is one
+     * consistent snapshot; under WAL the server's writers go on meanwhile. A busy source
+     * (a checkpoint or recovery holding a lock) is retried for up to ~10 seconds. */
+    for (int tries = 0;; tries++) {
+        step = sqlite3_backup_step(b, -1);
+        if ((step == SQLITE_BUSY || step == SQLITE_LOCKED) && tries < 100) {
+            sqlite3_sleep(100);
+            continue;
+        }
+        break;
+    }
+    sqlite3_backup_finish(b);
+    if (step != SQLITE_DONE) {
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: backup of %s failed: %s", path,
+                     sqlite3_errstr(step));
+        goto out;
+    }
+    /* a self-contained file: no -wal/-shm beside it (bento switches it back to WAL when it
+     * opens the file as its database) */
+    if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: backup: %s", sqlite3_errmsg(dst));
+        goto out;
+    }
+    rc = BT_OK;
+out:
+    sqlite3_close_v2(src);
+    if (dst && sqlite3_close(dst) != SQLITE_OK && rc == BT_OK)
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: cannot close %s", dest);
+    if (rc != BT_OK)
+        unlink(dest); /* ours: created above with O_EXCL */
+    return rc;
+}

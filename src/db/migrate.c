@@ -198,3 +198,43 @@ fail:
     }
     return rc;
 }
+
+int bt_migrate_pending(struct bt_db *db, const char *app_name, const struct bt_migration *migs,
+                       const struct bt_migration **out, size_t max, size_t *npending,
+                       struct bt_err *err)
+{
+    struct bt_arena *a;
+    struct bt_rows *rows = NULL;
+    int64_t ledger = 0;
+    int rc;
+
+    *npending = 0;
+    if ((rc = check_list(app_name, migs, err)) != BT_OK)
+        return rc;
+    /* the ledger may not exist yet (a fresh database): nothing applied then */
+    rc = bt_db_query_i64(db, &ledger,
+                         bt_db_engine(db) == BT_ENGINE_PG
+                             ? "SELECT CASE WHEN to_regclass('bento_migrations') IS NULL"
+                               " THEN 0 ELSE 1 END"
+                             : "SELECT COUNT(*) FROM sqlite_master"
+                               " WHERE type = 'table' AND name = 'bento_migrations'",
+                         BT_NOARGS, err);
+    if (rc != BT_OK)
+        return rc;
+    a = bt_arena_new();
+    if (ledger)
+        rc = bt_db_query(db, a, &rows, "SELECT version FROM bento_migrations WHERE app = $1",
+                         BT_ARGS(bt_text(app_name)), err);
+    for (const struct bt_migration *m = migs; rc == BT_OK && m && m->version; m++) {
+        bool done = false;
+        for (size_t r = 0; rows && r < rows->nrows && !done; r++)
+            done = bt_rows_i64(rows, r, 0, 0) == m->version;
+        if (done)
+            continue;
+        if (*npending < max)
+            out[*npending] = m;
+        (*npending)++;
+    }
+    bt_arena_free(a);
+    return rc;
+}

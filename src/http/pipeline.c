@@ -70,6 +70,11 @@ static const struct bt_route core_routes[] = {
 
 const char *bt_app_setting(const struct bt_app_ctx *ctx, const char *key, const char *dflt)
 {
+    /* the settings table is the list --help prints and start-up accepts: reading a key that is
+     * not in it would make a setting nobody can discover and start-up would refuse */
+    if (!bt_setting_find(ctx->app, key))
+        bt_bug("%s reads setting %s, which its settings table does not declare", ctx->app->name,
+               key);
     return bt_config_setting(ctx->config, ctx->app->name, key, dflt);
 }
 

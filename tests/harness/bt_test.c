@@ -204,6 +204,13 @@ struct bt_test_app *bt_test_app_new(const struct bt_app *app, const char *const 
         assert_int_equal(bt_config_add_setting(&t->cfg, kv), 0);
         free(kv);
     }
+    {
+        /* the same check as bento's start-up: an undeclared setting fails the test */
+        const struct bt_app *apps[2] = {app, NULL};
+        struct bt_config_problems probs;
+        if (bt_config_check_settings(&t->cfg, apps, &probs) > 0)
+            fail_msg("settings of %s: %s", app->name, probs.msg[0]);
+    }
     t->url = bt_test_db_url_new();
     t->cfg.db_url = t->url;
     if (bt_dbpool_open(t->url, 4, &t->pool, &err) != BT_OK)
@@ -633,6 +640,71 @@ int bt_test_proc_run_fail(const char *services, const char *const *extra_args,
         *log = text ? text : strdup("");
     }
     bt_test_db_url_release(url);
+    rm_rf(dir);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+const char *bt_test_source_dir(void)
+{
+    return BENTO_SOURCE_DIR;
+}
+
+int bt_test_cli(const char *const *args, const char *const *env, const char *stdin_text, char **out,
+                char **err)
+{
+    const char *bin = getenv("BENTO_BIN");
+    char dir[] = "/tmp/bt-cli-XXXXXX", inpath[64], outpath[64], errpath[64];
+    const char *argv[64];
+    size_t argc = 0, n;
+    int status = 0, fd;
+    pid_t pid;
+
+    if (!bin)
+        fail_msg("BENTO_BIN is not set (ctest sets it)");
+    assert_non_null(mkdtemp(dir));
+    snprintf(inpath, sizeof(inpath), "%s/stdin", dir);
+    snprintf(outpath, sizeof(outpath), "%s/stdout", dir);
+    snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+    fd = open(inpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    if (stdin_text)
+        assert_int_equal(write(fd, stdin_text, strlen(stdin_text)), (ssize_t)strlen(stdin_text));
+    close(fd);
+    argv[argc++] = bin;
+    for (size_t i = 0; args && args[i]; i++) {
+        assert_true(argc < 63);
+        argv[argc++] = args[i];
+    }
+    argv[argc] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int in = open(inpath, O_RDONLY);
+        int o = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || o < 0 || e < 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        setsid(); /* no controlling terminal: a password prompt cannot block the test */
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)(uintptr_t)env[i]);
+        execv(bin, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (out) {
+        *out = read_file_all(outpath, &n);
+        if (!*out)
+            *out = strdup("");
+    }
+    if (err) {
+        *err = read_file_all(errpath, &n);
+        if (!*err)
+            *err = strdup("");
+    }
     rm_rf(dir);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -100,6 +100,18 @@ const char *bt_test_proc_data_dir(const struct bt_test_proc *p);
 int bt_test_proc_run_fail(const char *services, const char *const *extra_args,
                           const char *const *env, char **log);
 
+/** Run the bento binary (BENTO_BIN) as an operator would: args (NULL-terminated, without the
+ *  program name) exactly as given, env ("NAME=value", may be NULL) added to the inherited
+ *  environment, stdin_text (may be NULL: empty stdin) on its stdin. It runs in a new session,
+ *  so it has no controlling terminal. Waits for the exit and returns the exit status (128 +
+ *  signal when killed); out and err (each may be NULL) get its stdout and stderr (malloc'd,
+ *  NUL-terminated, caller frees). */
+int bt_test_cli(const char *const *args, const char *const *env, const char *stdin_text, char **out,
+                char **err);
+
+/** The source tree (README.md and docs/ live there). */
+const char *bt_test_source_dir(void);
+
 /** HTTP request to the process's listener for app (libcurl). */
 void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
                   const char *const *headers, const void *body, size_t n, struct bt_test_resp *r);
