@@ -530,6 +530,12 @@ int bt_server_start(const struct bt_config *config, const struct bt_app *const *
         struct listener *l;
         if (!bt_config_enabled(config, apps[i]->name))
             continue;
+        if (!apps[i]->error_schema) {
+            /* a served app states its whole contract: every route's response and its error
+             * envelope (bt_openapi_check then holds each route to it) */
+            rc = bt_fail(err, BT_EINTERNAL, NULL, "%s: no error_schema declared", apps[i]->name);
+            goto fail;
+        }
         l = &s->l[s->n];
         l->srv = s;
         l->addr = bt_config_listen(config, apps[i]->name, apps[i]->default_port);
