@@ -189,26 +189,30 @@ const struct bt_schema vendorchat_configs_put_in = {
 
 /* ---- response schemas (docs/apps/vendorchat.md, "Responses") ---- */
 
+/* The vendor's first six fields, shared by the vendor object and the /test summary. */
+#define VENDOR_HEAD_FIELDS                                                                         \
+    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "業者 ID"},                   \
+        {.name = "code", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者代碼"},            \
+        {.name = "name", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者名稱"},            \
+        {.name = "short_name",                                                                     \
+         .type = BT_T_STR,                                                                         \
+         .flags = BT_F_REQUIRED | BT_F_NULLABLE,                                                   \
+         .desc = "簡稱"},                                                                          \
+        {.name = "contact_phone",                                                                  \
+         .type = BT_T_STR,                                                                         \
+         .flags = BT_F_REQUIRED | BT_F_NULLABLE,                                                   \
+         .desc = "聯絡電話"},                                                                      \
+    {                                                                                              \
+        .name = "contact_email", .type = BT_T_STR, .flags = BT_F_REQUIRED | BT_F_NULLABLE,         \
+        .desc = "聯絡郵箱"                                                                     \
+    }
+
 static const char *const vendors_statuses[] = {"active", "suspended", "expired", NULL};
 
 /* The vendor object (VENDORS_COLUMNS), in the document's order. Timestamps are the original's
  * ISO 8601 without a zone (UTC), which is not RFC 3339, so they carry no "date-time" format. */
 static const struct bt_field vendors_out_fields[] = {
-    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "業者 ID"},
-    {.name = "code", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者代碼"},
-    {.name = "name", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者名稱"},
-    {.name = "short_name",
-     .type = BT_T_STR,
-     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
-     .desc = "簡稱"},
-    {.name = "contact_phone",
-     .type = BT_T_STR,
-     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
-     .desc = "聯絡電話"},
-    {.name = "contact_email",
-     .type = BT_T_STR,
-     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
-     .desc = "聯絡郵箱"},
+    VENDOR_HEAD_FIELDS,
     {.name = "address",
      .type = BT_T_STR,
      .flags = BT_F_REQUIRED | BT_F_NULLABLE,
@@ -368,21 +372,7 @@ const struct bt_schema vendorchat_vendor_stats_out = {
 /* /vendors/{id}/test: the document's vendor summary (the vendor object's first six fields,
  * is_active, subscription_plan), parameters by key, the test template. */
 static const struct bt_field vendors_summary_fields[] = {
-    {.name = "id", .type = BT_T_INT, .flags = BT_F_REQUIRED, .desc = "業者 ID"},
-    {.name = "code", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者代碼"},
-    {.name = "name", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "業者名稱"},
-    {.name = "short_name",
-     .type = BT_T_STR,
-     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
-     .desc = "簡稱"},
-    {.name = "contact_phone",
-     .type = BT_T_STR,
-     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
-     .desc = "聯絡電話"},
-    {.name = "contact_email",
-     .type = BT_T_STR,
-     .flags = BT_F_REQUIRED | BT_F_NULLABLE,
-     .desc = "聯絡郵箱"},
+    VENDOR_HEAD_FIELDS,
     {.name = "is_active", .type = BT_T_BOOL, .flags = BT_F_REQUIRED, .desc = "是否啟用"},
     {.name = "subscription_plan", .type = BT_T_STR, .flags = BT_F_REQUIRED, .desc = "訂閱方案"},
     BT_FIELD_END,

@@ -49,6 +49,7 @@ const char *bt_test_resp_header(const struct bt_test_resp *r, const char *name)
     return NULL;
 }
 
+static char *read_file_all(const char *path, size_t *n);
 static void resp_add_header(struct bt_test_resp *r, const char *name, size_t nlen,
                             const char *value, size_t vlen)
 {
@@ -553,8 +554,6 @@ const char *bt_test_proc_data_dir(const struct bt_test_proc *p)
     return p->dir;
 }
 
-static char *read_file_all(const char *path, size_t *n);
-
 int bt_test_proc_run_fail(const char *services, const char *const *extra_args,
                           const char *const *env, char **log)
 {
@@ -1029,7 +1028,7 @@ void bt_test_upstream_stop(struct bt_test_upstream *u)
     free(u);
 }
 
-/* ---- fuzz corpora ---- */
+/* ---- files ---- */
 
 static char *read_file_all(const char *path, size_t *n)
 {
@@ -1052,6 +1051,20 @@ static char *read_file_all(const char *path, size_t *n)
     fclose(f);
     return buf;
 }
+
+char *bt_test_slurp(const char *path, size_t *len)
+{
+    size_t n = 0;
+    char *buf = read_file_all(path, &n);
+
+    if (!buf)
+        fail_msg("cannot read %s", path);
+    if (len)
+        *len = n;
+    return buf;
+}
+
+/* ---- fuzz corpora ---- */
 
 size_t bt_test_corpus_each(const char *sub, bt_test_corpus_fn *fn, void *ud)
 {

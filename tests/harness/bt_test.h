@@ -172,6 +172,12 @@ const char *bt_test_upstream_url(const struct bt_test_upstream *u);
 unsigned bt_test_upstream_hits(const struct bt_test_upstream *u);
 void bt_test_upstream_stop(struct bt_test_upstream *u);
 
+/* ---- files ---- */
+
+/** The whole file, NUL-terminated (malloc'd, caller frees); fails the test when it cannot be
+ *  read. len may be NULL. */
+char *bt_test_slurp(const char *path, size_t *len);
+
 /* ---- fuzz corpora ---- */
 
 /** Called with one corpus file: its name and its bytes (n bytes, followed by a NUL that is

@@ -26,25 +26,6 @@ struct vars {
     char dir[64]; /* secret files */
 };
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf;
-    long n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static bool name_ok(const char *name, size_t n)
 {
     if (n <= 6 || strncmp(name, "BENTO_", 6))
@@ -152,7 +133,8 @@ static void serve_with(struct vars *v)
 static void test_systemd_settings(void **state)
 {
     struct vars v;
-    char *unit = slurp(DEPLOY "bento.service"), *env = slurp(DEPLOY "bento.env");
+    char *unit = bt_test_slurp(DEPLOY "bento.service", NULL),
+         *env = bt_test_slurp(DEPLOY "bento.env", NULL);
     (void)state;
 
     vars_init(&v);
@@ -169,7 +151,7 @@ static void test_systemd_settings(void **state)
 static void test_container_settings(void **state)
 {
     struct vars v;
-    char *df = slurp(DEPLOY "Dockerfile"), *out = NULL, cmd[512];
+    char *df = bt_test_slurp(DEPLOY "Dockerfile", NULL), *out = NULL, cmd[512];
     json_t *doc, *env, *val;
     json_error_t jerr;
     const char *k;

@@ -21,25 +21,6 @@
 
 #define DEPLOY BENTO_SOURCE_DIR "/deploy/"
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf;
-    long n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* Run a shell command; its stdout (malloc'd) and exit status. */
 static char *run(const char *cmd, int *status)
 {
@@ -136,7 +117,7 @@ static char *runtime_stage(const char *dockerfile)
 /* The packages named by `apt-get install` in the runtime stage. */
 static void runtime_packages(struct set *pkgs)
 {
-    char *df = slurp(DEPLOY "Dockerfile");
+    char *df = bt_test_slurp(DEPLOY "Dockerfile", NULL);
     char *stage = runtime_stage(df);
     const char *p = strstr(stage, "apt-get install");
 
@@ -352,7 +333,7 @@ static void test_systemd_unit_verifies(void **state)
 {
     const char *bin = getenv("BENTO_BIN");
     char dir[] = "/tmp/bento-unit-XXXXXX", path[PATH_MAX], cmd[PATH_MAX * 2];
-    char *unit = slurp(DEPLOY "bento.service"), *at, *out;
+    char *unit = bt_test_slurp(DEPLOY "bento.service", NULL), *at, *out;
     FILE *f;
     int st;
     (void)state;
@@ -412,7 +393,7 @@ static void test_systemd_unit_sandbox_and_credentials(void **state)
         "\nEnvironmentFile=/etc/bento/bento.env\n",
         "\nExecStart=/usr/local/bin/bento serve\n",
     };
-    char *unit = slurp(DEPLOY "bento.service");
+    char *unit = bt_test_slurp(DEPLOY "bento.service", NULL);
     size_t creds = 0;
     (void)state;
 
@@ -513,7 +494,7 @@ static void test_compose_file(void **state)
  * interface. */
 static void test_dockerfile_shape(void **state)
 {
-    char *df = slurp(DEPLOY "Dockerfile");
+    char *df = bt_test_slurp(DEPLOY "Dockerfile", NULL);
     char *stage = runtime_stage(df);
     const char *user;
     size_t froms = 0;
