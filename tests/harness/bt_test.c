@@ -1064,6 +1064,14 @@ char *bt_test_slurp(const char *path, size_t *len)
     return buf;
 }
 
+char *bt_test_proc_log(struct bt_test_proc *p)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/bento.log", bt_test_proc_data_dir(p));
+    return bt_test_slurp(path, NULL);
+}
+
 /* ---- fuzz corpora ---- */
 
 size_t bt_test_corpus_each(const char *sub, bt_test_corpus_fn *fn, void *ud)

@@ -178,6 +178,10 @@ void bt_test_upstream_stop(struct bt_test_upstream *u);
  *  read. len may be NULL. */
 char *bt_test_slurp(const char *path, size_t *len);
 
+/** What the process wrote to stderr so far (its log: DATA_DIR/bento.log), NUL-terminated
+ *  (malloc'd, caller frees). */
+char *bt_test_proc_log(struct bt_test_proc *p);
+
 /* ---- fuzz corpora ---- */
 
 /** Called with one corpus file: its name and its bytes (n bytes, followed by a NUL that is

@@ -158,28 +158,6 @@ static void test_errors_readable_by_browser(void **state)
     bt_test_resp_release(&r);
 }
 
-/* the access log (bento's stderr) of p */
-static char *read_log(struct bt_test_proc *p)
-{
-    char path[512];
-    FILE *f;
-    char *buf;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/bento.log", bt_test_proc_data_dir(p));
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    buf = calloc(1, (size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
-}
-
 static void get_as(struct bt_test_proc *p, const char *xff, struct bt_test_resp *r)
 {
     char h[128];
@@ -203,7 +181,7 @@ static void test_forwarded_for_trusted(void **state)
     /* a malformed header from the trusted peer: the peer's own bucket, answered normally */
     get_as(*state, "not-an-address", &r);
     assert_int_equal(r.status, 200);
-    log = read_log(*state);
+    log = bt_test_proc_log(*state);
     assert_non_null(strstr(log, "\"status\":200,"));
     assert_non_null(strstr(log, "\"client\":\"203.0.113.7\""));
     assert_non_null(strstr(log, "\"client\":\"203.0.113.8\""));
@@ -224,7 +202,7 @@ static void test_forwarded_for_untrusted(void **state)
     assert_int_equal(r.status, 200);
     get_as(*state, "203.0.113.8", &r);
     assert_int_equal(r.status, 429);
-    log = read_log(*state);
+    log = bt_test_proc_log(*state);
     assert_non_null(strstr(log, "\"client\":\"127.0.0.1\""));
     assert_null(strstr(log, "203.0.113."));
     free(log);

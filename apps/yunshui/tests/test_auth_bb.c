@@ -45,26 +45,6 @@ static void refuses(const char *const *args, const char *const *env, const char 
     free(log);
 }
 
-static char *read_log(struct bt_test_proc *p)
-{
-    char path[256], *buf;
-    FILE *f;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/bento.log", bt_test_proc_data_dir(p));
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    buf = calloc(1, (size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
-}
-
 /* development: the document's admin/password123 and a development key, with a warning */
 static void test_development_defaults(void **state)
 {
@@ -77,7 +57,7 @@ static void test_development_defaults(void **state)
     assert_int_equal(r.status, 200);
     bt_assert_subset(r.json, "{\"success\":true,\"data\":{\"user\":{\"username\":\"admin\","
                              "\"email\":\"admin@yunshui.com\",\"role\":\"ADMIN\"}}}");
-    log = read_log(p);
+    log = bt_test_proc_log(p);
     assert_non_null(strstr(log, "yunshui.jwt_secret is not set"));
     free(log);
     bt_test_resp_release(&r);
@@ -173,7 +153,7 @@ static void test_production_starts(void **state)
     bt_test_http(p, "yunshui", "GET", "/v1/auth/me", h, NULL, 0, &r);
     assert_int_equal(r.status, 200);
     bt_assert_subset(r.json, "{\"data\":{\"username\":\"admin\",\"role\":\"ADMIN\"}}");
-    log = read_log(p);
+    log = bt_test_proc_log(p);
     assert_null(strstr(log, "Strong-Admin-Pass-1"));
     assert_null(strstr(log, KEY));
     assert_null(strstr(log, "jwt_secret is not set"));
