@@ -139,10 +139,10 @@ struct bt_app {
                                          * BT_FIELD_END); a name not listed is a string */
     const char *security; /* OpenAPI scheme of non-public routes: "bearer" (JWT) or NULL */
     const struct bt_schema *error_schema; /* the app's error envelope (OpenAPI, test validator) */
-    const struct bt_setting *settings; /* the app's own settings (ends with BT_SETTING_END);
-                                        * NULL = only the core's */
-    const struct bt_app_users *users;  /* NULL = the service has no accounts */
-    bt_app_check_fn *check;            /* may be NULL */
+    const struct bt_setting *settings;    /* the app's own settings (ends with BT_SETTING_END);
+                                           * NULL = only the core's */
+    const struct bt_app_users *users;     /* NULL = the service has no accounts */
+    bt_app_check_fn *check;               /* may be NULL */
 };
 
 /* The running context of one app, shared by all its requests (thread-safe parts only). */
