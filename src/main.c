@@ -237,7 +237,10 @@ static int cmd_openapi(struct bt_config *cfg, const char *name)
     char *text;
 
     if (!app) {
-        fprintf(stderr, "bento: openapi needs a service name\n");
+        if (name)
+            fprintf(stderr, "bento: unknown service %s\n", name);
+        else
+            fprintf(stderr, "bento: openapi needs a service name\n");
         return 2;
     }
     bt_err_clear(&err);

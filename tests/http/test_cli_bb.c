@@ -49,6 +49,30 @@ static void test_version(void **state)
     free(out);
 }
 
+/* bento openapi: a document for a linked service, exit 2 naming an unknown one */
+static void test_openapi_command(void **state)
+{
+    const char *const good[] = {"openapi", "vendorchat", NULL};
+    const char *const bad[] = {"openapi", "nosuch", NULL};
+    const char *const none[] = {"openapi", NULL};
+    char *out, *err;
+    json_t *doc;
+    (void)state;
+
+    assert_int_equal(bt_test_cli(good, NULL, NULL, &out, NULL), 0);
+    doc = json_loads(out, 0, NULL);
+    assert_non_null(doc);
+    bt_assert_subset(doc, "{\"openapi\":\"3.1.0\"}");
+    json_decref(doc);
+    free(out);
+    assert_int_equal(bt_test_cli(bad, NULL, NULL, NULL, &err), 2);
+    assert_string_equal(err, "bento: unknown service nosuch\n");
+    free(err);
+    assert_int_equal(bt_test_cli(none, NULL, NULL, NULL, &err), 2);
+    assert_string_equal(err, "bento: openapi needs a service name\n");
+    free(err);
+}
+
 /* every setting in --help is in README's settings table and the other way round */
 static void test_help_lists_settings(void **state)
 {
@@ -360,6 +384,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version),
+        cmocka_unit_test(test_openapi_command),
         cmocka_unit_test(test_help_lists_settings),
         cmocka_unit_test(test_unknown_settings_refused),
         cmocka_unit_test(test_secret_file_refused),
