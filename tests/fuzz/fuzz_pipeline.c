@@ -33,7 +33,8 @@ static struct bt_config config;
 static struct bt_app apps[MAX_APPS];
 static struct bt_app_ctx *ctxs[MAX_APPS];
 static size_t napps;
-static bool debug; /* FUZZ_DEBUG=1: each request and its answer on stderr */
+static struct bt_arena *keep; /* what init allocates: lives for the process */
+static bool debug;            /* FUZZ_DEBUG=1: each request and its answer on stderr */
 
 static int handler(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
@@ -62,10 +63,10 @@ static int authorize(struct bt_req *rq, unsigned access, struct bt_err *err)
 static void init(void)
 {
     const char *why = NULL;
-    struct bt_arena *keep = bt_arena_new(); /* lives for the process */
     struct bt_cidr *trusted = NULL;
     size_t ntrusted = 0;
 
+    keep = bt_arena_new();
     debug = getenv("FUZZ_DEBUG") != NULL;
     bt_log_setup(BT_LOG_OFF, 2);
     FUZZ_CHECK(bt_config_defaults(&config, &why) == 0);
