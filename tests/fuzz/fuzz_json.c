@@ -45,8 +45,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *why = NULL;
     json_t *j;
 
-    if (!nschemas)
+    if (!nschemas) {
         nschemas = fuzz_app_schemas(FUZZ_BODY, schemas, sizeof schemas / sizeof schemas[0]);
+        FUZZ_CHECK(nschemas > 0);
+        if (getenv("FUZZ_DEBUG"))
+            fprintf(stderr, "%zu body schemas\n", nschemas);
+    }
     j = bt_json_parse((const char *)data, size, &why);
     if (!j) {
         FUZZ_CHECK(why != NULL);

@@ -25,8 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct bt_kv *kv = NULL;
     size_t n = 0;
 
-    if (!nschemas)
+    if (!nschemas) {
         nschemas = fuzz_app_schemas(FUZZ_QUERY, schemas, sizeof schemas / sizeof schemas[0]);
+        FUZZ_CHECK(nschemas > 0);
+        if (getenv("FUZZ_DEBUG"))
+            fprintf(stderr, "%zu query schemas\n", nschemas);
+    }
     if (bt_query_parse(a, qs, 256, &kv, &n) == 0) {
         FUZZ_CHECK(n <= 256);
         for (size_t i = 0; i < n; i++) {

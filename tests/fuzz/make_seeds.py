@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """make_seeds.py - writes the hand-made seed files of the fuzz targets added in issue 7
-(tests/fuzz/corpus/{route,query,pipeline,jwt,net,cors,config}/). Re-running it rewrites
-exactly these files; reproducers that fuzzing found are added beside them by hand
-(named crash_*, see docs/TESTING.md "Fuzzing"), so they are never overwritten.
+(tests/fuzz/corpus/{route,query,pipeline,jwt,net,cors,config}/, and json/app_*.json).
+Re-running it rewrites exactly these files; reproducers that fuzzing found are added beside
+them by hand (named crash_*, see docs/TESTING.md "Fuzzing"), so they are never overwritten.
 Usage: tests/fuzz/make_seeds.py  (from anywhere)
 """
 import base64
@@ -149,3 +149,18 @@ for i, s in enumerate([
     "[]:1\na.b=c=d\n  vendorchat  \npostgres://u:p@h/db\n",
 ]):
     put("config", "seed_%02d" % i, s)
+
+# json: bodies shaped like the linked apps' requests (the older json corpus is generic)
+for i, b in enumerate([
+    {"message": "你好，請問營業時間？", "vendor_id": 1},
+    {"question_summary": "q", "answer": "a", "scope": "vendor", "vendor_id": 1,
+     "intents": [{"intent_id": 1, "kind": "primary"}, {"intent_id": 2, "kind": "x"}]},
+    {"name": "hours", "type": "knowledge", "description": None, "keywords": ["營業", 1]},
+    [{"param_key": "k", "value": "v"}, {"param_key": "", "value": None}],
+    {"username": "admin", "password": "password123"},
+    {"items": [{"materialId": 1, "quantity": 2}], "note": "x" * 300},
+    {"status": "shipped", "note": None},
+    {"name": "M", "category": "c", "price": -1, "stock": 1.5, "status": "active"},
+    {"currentPassword": "a", "newPassword": "b" * 200},
+]):
+    put("json", "app_%02d.json" % i, json.dumps(b, ensure_ascii=False))
