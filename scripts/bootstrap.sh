@@ -11,7 +11,9 @@ pkgs=(build-essential cmake ninja-build pkg-config libmicrohttpd-dev libjansson-
       libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev libargon2-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # systemd (systemd-analyze) and python3-yaml: the checks of deploy/ (tests/unit/test_deploy.c)
-  pkgs+=(libcmocka-dev postgresql-15 clang-format cppcheck systemd python3-yaml)
+  # clang-14 and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes): scripts/fuzz.sh
+  pkgs+=(libcmocka-dev postgresql-15 clang-format cppcheck systemd python3-yaml clang-14
+         libclang-rt-14-dev)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(wrk)

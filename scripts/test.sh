@@ -5,7 +5,8 @@
 #   3. build with -Werror and run every test on SQLite and on a throwaway PostgreSQL 15
 #   4. lint every service's OpenAPI document (@redocly/cli, tools/redocly.yaml): zero errors
 #   5. the same with AddressSanitizer + UndefinedBehaviorSanitizer
-# Set BENTO_TEST_QUICK=1 to skip the sanitizer pass while iterating locally.
+#   6. every libFuzzer target for BENTO_TEST_FUZZ_SECONDS (default 15) each (scripts/fuzz.sh)
+# Set BENTO_TEST_QUICK=1 to skip the sanitizer and fuzzing passes while iterating locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -43,5 +44,7 @@ if [[ "${BENTO_TEST_QUICK:-0}" != 1 ]]; then
   echo "== ASan + UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DBENTO_SANITIZE=address,undefined
+  echo "== fuzzing (each target briefly; scripts/fuzz.sh for longer)"
+  scripts/fuzz.sh "${BENTO_TEST_FUZZ_SECONDS:-15}"
 fi
 echo "== all tests passed"
