@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +33,19 @@
 
 #define MAX_QUERY_PAIRS 256
 #define DRAIN_MAX (64u << 20)
+#define HEAD_MAX_FIELDS 100              /* header lines in one request (431 past it) */
+#define LINGER_NS (2ull * 1000000000ull) /* a refused client's time to read the answer */
+#define GATE_EVENTS 256
+
+/* a connection in the gate: accepted, request line + headers not yet complete */
+struct pending {
+    int fd;
+    bool closing; /* answered by the gate; reading until the client closes */
+    uint64_t deadline_ns;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    struct pending *prev, *next; /* accept order, oldest first */
+};
 
 struct listener {
     struct bt_server *srv;
@@ -38,6 +53,15 @@ struct listener {
     struct MHD_Daemon *d;
     struct bt_listen addr;
     int port;
+    /* the gate (see "the gate" below) */
+    int lfd, ep, wake;
+    bool gate_running;
+    pthread_t gate;
+    struct pending *head, *tail, *grave;
+    size_t npending, gate_max;
+    char *peek;
+    size_t peek_cap;
+    struct bt_arena *ga;
 };
 
 struct bt_server {
@@ -58,8 +82,11 @@ struct conn {
     char *body;
     size_t len, cap;
     enum bt_status fail; /* BT_ETOOLARGE / BT_EHEADERS detected while receiving */
+    int fail_http;       /* its HTTP status when not the code's default (414) */
     size_t discarded;    /* body bytes dropped after a failure */
     bool answered;
+    const char *raw_path; /* the target's path as sent, not percent-decoded (routing) */
+    size_t raw_len;       /* the whole target's length, query included (header budget) */
 };
 
 /* A one-arena cache per thread: steady load allocates nothing per request. MHD's
@@ -154,25 +181,30 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
 
 /* The peer's address as text; a v4-mapped peer on an IPv6 listener is written as IPv4, so
  * one client has one rate-limit key and one spelling in the log. */
-static const char *peer_ip(struct MHD_Connection *c, struct bt_arena *a)
+static const char *addr_ip(const struct sockaddr *sa, struct bt_arena *a)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     struct bt_ipaddr ip;
     char buf[BT_IP_TEXT];
 
-    if (!ci || !ci->client_addr)
+    if (!sa)
         return "";
-    if (ci->client_addr->sa_family == AF_INET) {
+    if (sa->sa_family == AF_INET) {
         memcpy(ip.b, mapped, 12);
-        memcpy(ip.b + 12, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, 4);
-    } else if (ci->client_addr->sa_family == AF_INET6) {
-        memcpy(ip.b, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, 16);
+        memcpy(ip.b + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(ip.b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
     } else {
         return "";
     }
     return bt_arena_strdup(a, bt_ip_format(&ip, buf));
+}
+
+static const char *peer_ip(struct MHD_Connection *c, struct bt_arena *a)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return addr_ip(ci ? ci->client_addr : NULL, a);
 }
 
 static int conn_fd(struct MHD_Connection *c)
@@ -205,42 +237,99 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct bt_res *rs
     return ret;
 }
 
+/* The app's envelope for a failure detected before the pipeline ran, rendered into rs. */
+static void render_failure(struct listener *l, struct bt_arena *a, const char *method,
+                           const char *path, const char *ip, const char *origin,
+                           enum bt_status code, int http, struct bt_req *rq, struct bt_res *rs)
+{
+    struct bt_err err;
+
+    bt_req_init(rq, rs, a, l->ctx);
+    rq->method = bt_method_parse(method);
+    rq->method_str = method;
+    rq->path = path;
+    rq->request_id = bt_arena_printf(a, "%016llx", (unsigned long long)bt_mono_ns());
+    rq->client_ip = ip;
+    rq->peer_ip = ip;
+    bt_err_clear(&err);
+    err.code = code;
+    err.http = http;
+    bt_pipeline_fail(l->ctx, rq, rs, &err);
+    bt_pipeline_cors(l->ctx, origin, rs);
+    if (rs->json) {
+        rs->body = bt_json_dump(a, rs->json, &rs->len);
+        json_decref(rs->json);
+        rs->json = NULL;
+    }
+    bt_metrics_observe(l->ctx->metrics, -1, rs->status, bt_mono_ns() - rq->start_ns);
+    bt_res_header(rs, "Connection", "close");
+}
+
 /* Answer with the app's envelope for a failure detected before the pipeline ran. */
 static enum MHD_Result answer_failure(struct listener *l, struct MHD_Connection *c, struct conn *cs,
-                                      const char *url, const char *method, enum bt_status code)
+                                      const char *method, enum bt_status code, int http)
 {
     struct bt_req rq;
     struct bt_res rs;
-    struct bt_err err;
-    enum MHD_Result ret;
 
-    bt_req_init(&rq, &rs, cs->a, l->ctx);
-    rq.method = bt_method_parse(method);
-    rq.method_str = method;
-    rq.path = url;
-    rq.request_id = bt_arena_printf(cs->a, "%016llx", (unsigned long long)bt_mono_ns());
-    rq.client_ip = peer_ip(c, cs->a);
-    rq.peer_ip = rq.client_ip;
-    bt_err_clear(&err);
-    err.code = code;
-    bt_pipeline_fail(l->ctx, &rq, &rs, &err);
-    bt_pipeline_cors(l->ctx, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), &rs);
-    if (rs.json) {
-        rs.body = bt_json_dump(cs->a, rs.json, &rs.len);
-        json_decref(rs.json);
-        rs.json = NULL;
-    }
-    bt_metrics_observe(l->ctx->metrics, -1, rs.status, bt_mono_ns() - rq.start_ns);
-    bt_res_header(&rs, "Connection", "close");
+    render_failure(l, cs->a, method, cs->raw_path, peer_ip(c, cs->a),
+                   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), code, http, &rq, &rs);
     cs->answered = true;
-    ret = send_response(c, &rs);
-    return ret;
+    return send_response(c, &rs);
 }
 
-/* the request line's share of the header budget */
-static size_t header_bytes(const char *url, const char *method)
+/* the request line's share of the header budget: the whole raw target, query included */
+static size_t header_bytes(const struct conn *cs, const char *method)
 {
-    return strlen(url) + strlen(method) + 16;
+    return cs->raw_len + strlen(method) + 16;
+}
+
+/* What the framing headers say, gathered on the headers call (RFC 9112 section 6). */
+struct framing {
+    unsigned clen_n, te_n, host_n;
+    const char *clen; /* the first Content-Length */
+    bool clen_differ; /* a second Content-Length with another value */
+    bool te_chunked;  /* the one Transfer-Encoding is exactly "chunked" */
+};
+
+static enum MHD_Result scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+
+    if (!value)
+        value = "";
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (f->clen_n++ == 0)
+            f->clen = value;
+        else if (strcmp(f->clen, value))
+            f->clen_differ = true;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        f->te_chunked = f->te_n++ == 0 && !strcasecmp(value, "chunked");
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_HOST)) {
+        f->host_n++;
+    }
+    return MHD_YES;
+}
+
+/* Refuse the request shapes that let two parsers disagree on where a request ends (request
+ * smuggling) or that HTTP/1.1 forbids: 400 for conflicting Content-Length headers, for both
+ * Content-Length and Transfer-Encoding, and for a missing or repeated Host; 501 for a
+ * transfer coding other than a lone "chunked". Returns 0 when the request may proceed. */
+static int framing_refusal(struct MHD_Connection *c, const char *version)
+{
+    struct framing f;
+
+    memset(&f, 0, sizeof(f));
+    MHD_get_connection_values(c, MHD_HEADER_KIND, scan_framing, &f);
+    if (f.te_n && !f.te_chunked)
+        return 501;
+    if (f.clen_differ || (f.te_n && f.clen_n))
+        return 400;
+    if (f.host_n > 1 || (f.host_n == 0 && version && !strcmp(version, MHD_HTTP_VERSION_1_1)))
+        return 400;
+    return 0;
 }
 
 static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -270,6 +359,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 
     cs->a = a;
     inflight_add(l->srv, 1);
+    cs->raw_path = uri ? bt_arena_strndup(a, uri, q ? (size_t)(q - uri) : strlen(uri)) : "";
+    cs->raw_len = uri ? strlen(uri) : 0;
     if (q) {
         size_t pairs = 1;
         for (const char *p = q + 1; *p; p++)
@@ -293,19 +384,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct bt_res rs;
     struct kv_collect hc, qc;
     int nh;
-    (void)version;
+    (void)url; /* percent-decoded by libmicrohttpd: we route on cs->raw_path */
 
     if (!cs)
         return MHD_NO; /* on_uri always runs first; no state means no memory for it */
     if (!cs->started) {
         /* first call: headers only */
         const char *clen;
-        size_t hbytes = header_bytes(url, method);
+        size_t hbytes = header_bytes(cs, method);
+        int refuse;
 
         cs->started = true;
-        MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
-        if (hbytes > cfg->max_header)
+        if (hbytes > cfg->max_header) {
+            /* the request line alone is over the budget: the target is too long */
             cs->fail = BT_EHEADERS;
+            cs->fail_http = MHD_HTTP_URI_TOO_LONG;
+        }
+        MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
+        if (!cs->fail && hbytes > cfg->max_header)
+            cs->fail = BT_EHEADERS;
+        refuse = framing_refusal(c, version);
+        if (refuse)
+            return answer_failure(l, c, cs, method, refuse == 400 ? BT_EMALFORMED : BT_EINVAL,
+                                  refuse);
         clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (clen) {
             char *end;
@@ -318,7 +419,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 const char *expect =
                     MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
                 if ((expect && !strcasecmp(expect, "100-continue")) || n > DRAIN_MAX)
-                    return answer_failure(l, c, cs, url, method, BT_ETOOLARGE);
+                    return answer_failure(l, c, cs, method, BT_ETOOLARGE, 0);
                 cs->fail = BT_ETOOLARGE;
             }
         }
@@ -354,13 +455,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (cs->fail)
-        return answer_failure(l, c, cs, url, method, cs->fail);
+        return answer_failure(l, c, cs, method, cs->fail, cs->fail_http);
 
     /* final call: the whole request is here */
     bt_req_init(&rq, &rs, cs->a, l->ctx);
     rq.method = bt_method_parse(method);
     rq.method_str = method;
-    rq.path = url;
+    rq.path = cs->raw_path;
     rq.body = cs->body;
     rq.body_len = cs->len;
     rq.peer_ip = peer_ip(c, cs->a);
