@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * server.c - libmicrohttpd glue: one listener per enabled app, request assembly, body and
- * header caps, sending responses, graceful shutdown, the port file.
- * Owns: MHD daemons, per-request connection state, the shared database pool.
+ * server.c - libmicrohttpd glue: one listener per enabled app, the gate (our own listen
+ * socket and accept loop: header deadline, aborted and slow clients), request framing
+ * checks, request assembly, body and header caps, sending responses, graceful shutdown, the
+ * port file.
+ * Owns: listen sockets, MHD daemons, per-request connection state, the shared database pool.
  * Must not: make routing or rendering decisions (pipeline.c does).
  *
  * MHD calls the access handler at least twice per request: once with the headers, then
@@ -84,6 +86,8 @@ struct conn {
     enum bt_status fail; /* BT_ETOOLARGE / BT_EHEADERS detected while receiving */
     int fail_http;       /* its HTTP status when not the code's default (414) */
     size_t discarded;    /* body bytes dropped after a failure */
+    uint64_t head_ns;    /* when the headers were complete (the body's minimum rate) */
+    size_t body_seen;    /* body bytes received, kept or not */
     bool answered;
     const char *raw_path; /* the target's path as sent, not percent-decoded (routing) */
     size_t raw_len;       /* the whole target's length, query included (header budget) */
@@ -373,6 +377,18 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     return cs;
 }
 
+/* A body must average cfg->body_min_rate bytes per second once the grace period (the header
+ * timeout) has passed; checked as each chunk arrives (a silent client meets the idle
+ * timeout instead). */
+static bool body_too_slow(const struct bt_config *cfg, const struct conn *cs)
+{
+    uint64_t ms = (bt_mono_ns() - cs->head_ns) / 1000000u;
+
+    if (!cfg->body_min_rate || ms <= (uint64_t)cfg->header_timeout_s * 1000u)
+        return false;
+    return (uint64_t)cs->body_seen * 1000u < (uint64_t)cfg->body_min_rate * ms;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -395,6 +411,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         int refuse;
 
         cs->started = true;
+        cs->head_ns = bt_mono_ns();
         if (hbytes > cfg->max_header) {
             /* the request line alone is over the budget: the target is too long */
             cs->fail = BT_EHEADERS;
@@ -432,6 +449,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        cs->body_seen += n;
+        if (body_too_slow(cfg, cs)) {
+            bt_log(BT_LOG_INFO, "request refused", "service", l->ctx->app->name, "detail",
+                   "request body below BENTO_BODY_MIN_RATE", "client", peer_ip(c, cs->a), NULL);
+            return MHD_NO; /* 0.9.75 cannot answer in the middle of a body: close */
+        }
         if (!cs->fail && cs->len + n > l->ctx->max_body)
             cs->fail = BT_ETOOLARGE;
         if (cs->fail) {
@@ -530,6 +553,364 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     bt_log(BT_LOG_WARN, "http server", "detail", msg, NULL);
 }
 
+/* ---- the gate: our own listen socket and accept loop ----
+ *
+ * libmicrohttpd 0.9.75 gives a connection no deadline for its request line and headers (only
+ * an idle timeout, reset by every byte), does not notice a client that half-closes during the
+ * headers, answers a hopeless Content-Length with its own 413 written twice, and drops a
+ * request whose header records overflow its per-connection pool without a word. So each
+ * listener owns its socket (MHD runs with MHD_USE_NO_LISTEN_SOCKET) and one gate thread
+ * accepts, then watches the new connection with MSG_PEEK (edge-triggered epoll, so the peeked
+ * bytes stay in the kernel for libmicrohttpd to read) until its request line and headers are
+ * complete, and only then hands it over with MHD_add_connection. In the gate:
+ *   - a client that closes (FIN, RST) before its headers are complete is closed at once;
+ *   - the headers have BENTO_HEADER_TIMEOUT seconds in all (408, then closed);
+ *   - request line + headers over BENTO_MAX_HEADER: 414 when the request line alone does not
+ *     fit, else 431; more than HEAD_MAX_FIELDS header lines: 431; a Content-Length no 64-bit
+ *     number can hold: 413. Each in the service's envelope, then the connection is read to
+ *     its end (LINGER_NS at most) so the client sees the answer instead of a reset;
+ *   - the gate holds at most BENTO_CONN_LIMIT connections: when full, the OLDEST one is
+ *     dropped. A client that sends its headers at once never waits in the gate, so slow or
+ *     stalled clients only compete with each other, and libmicrohttpd's connection slots are
+ *     used only by requests whose headers arrived.
+ * Later requests on a keep-alive connection are read by libmicrohttpd itself and do not pass
+ * the gate (docs/ARCHITECTURE.md, "The gate"). */
+
+static void pending_unlink(struct listener *l, struct pending *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        l->head = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    else
+        l->tail = p->prev;
+    p->prev = p->next = NULL;
+    l->npending--;
+}
+
+/* close and forget; the record itself is freed after the current batch of events */
+static void pending_drop(struct listener *l, struct pending *p)
+{
+    pending_unlink(l, p);
+    close(p->fd); /* also leaves the epoll set */
+    p->fd = -1;
+    p->next = l->grave;
+    l->grave = p;
+}
+
+/* the end of the header block (just past the blank line), or 0 when not there yet */
+static size_t head_end(const char *b, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (b[i] != '\n')
+            continue;
+        if (b[i + 1] == '\n')
+            return i + 2;
+        if (b[i + 1] == '\r' && i + 2 < n && b[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* a Content-Length value that is all digits but does not fit in 64 bits */
+static bool clen_overflows(const char *b, size_t n)
+{
+    static const char name[] = "content-length:";
+    const char *p = b, *end = b + n;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+        if (len > sizeof(name) - 1 && !strncasecmp(p, name, sizeof(name) - 1)) {
+            const char *v = p + sizeof(name) - 1, *e = p + len;
+            size_t digits = 0;
+            bool zeros = true; /* leading zeros do not count */
+            while (v < e && (*v == ' ' || *v == '\t'))
+                v++;
+            for (; v < e && *v >= '0' && *v <= '9'; v++) {
+                zeros = zeros && *v == '0';
+                digits += !zeros;
+            }
+            if (digits > 20 || (digits == 20 && strncmp(v - 20, "18446744073709551615", 20) > 0))
+                return true;
+        }
+        if (!eol)
+            break;
+        p = eol + 1;
+    }
+    return false;
+}
+
+/* Answer from the gate in the service's envelope, then read until the client closes. */
+static void gate_refuse(struct listener *l, struct pending *p, const char *head, size_t n,
+                        enum bt_status code, int http)
+{
+    struct bt_req rq;
+    struct bt_res rs;
+    struct bt_buf b;
+    char method[16] = "GET", status[8];
+    const char *sp = memchr(head, ' ', n);
+    const char *ip = addr_ip((const struct sockaddr *)&p->ss, l->ga);
+
+    if (sp && (size_t)(sp - head) < sizeof(method)) {
+        memcpy(method, head, (size_t)(sp - head));
+        method[sp - head] = '\0';
+    }
+    render_failure(l, l->ga, method, "", ip, NULL, code, http, &rq, &rs);
+    bt_buf_init(&b, l->ga, 512 + rs.len);
+    bt_buf_addf(&b, "HTTP/1.1 %d %s\r\n", rs.status, bt_http_reason(rs.status));
+    if (rs.content_type)
+        bt_buf_addf(&b, "Content-Type: %s\r\n", rs.content_type);
+    for (size_t i = 0; i < rs.nheaders; i++)
+        bt_buf_addf(&b, "%s: %s\r\n", rs.headers[i].name, rs.headers[i].value);
+    bt_buf_addf(&b, "Content-Length: %zu\r\n\r\n", rs.len);
+    bt_buf_add(&b, rs.body, rs.len);
+    /* a small answer into an empty send buffer: one non-blocking send is enough */
+    (void)!send(p->fd, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(p->fd, SHUT_WR);
+    snprintf(status, sizeof(status), "%d", rs.status);
+    bt_log(BT_LOG_INFO, "request refused", "service", l->ctx->app->name, "status", status, "client",
+           ip, NULL);
+    bt_arena_reset(l->ga);
+    p->closing = true;
+    p->deadline_ns = bt_mono_ns() + LINGER_NS;
+    /* move to the tail: the oldest-first eviction order stays by deadline */
+    pending_unlink(l, p);
+    l->npending++;
+    p->prev = l->tail;
+    if (l->tail)
+        l->tail->next = p;
+    else
+        l->head = p;
+    l->tail = p;
+}
+
+static void gate_handover(struct listener *l, struct pending *p)
+{
+    int fd = p->fd;
+
+    epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+    pending_unlink(l, p);
+    p->fd = -1;
+    p->next = l->grave;
+    l->grave = p;
+    /* libmicrohttpd closes the socket itself when it cannot take it (its limits) */
+    if (MHD_add_connection(l->d, fd, (const struct sockaddr *)&p->ss, p->sl) != MHD_YES)
+        bt_log(BT_LOG_WARN, "connection refused", "service", l->ctx->app->name, "detail",
+               "connection limit", NULL);
+}
+
+static void gate_event(struct listener *l, struct pending *p, uint32_t events)
+{
+    bool hup = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    ssize_t r;
+    size_t n, end, lines = 0;
+
+    if (p->fd < 0)
+        return; /* dropped earlier in this batch */
+    if (p->closing) {
+        char sink[4096];
+        while ((r = recv(p->fd, sink, sizeof(sink), 0)) > 0)
+            ;
+        if (r == 0 || errno != EAGAIN)
+            pending_drop(l, p);
+        return;
+    }
+    r = recv(p->fd, l->peek, l->peek_cap, MSG_PEEK);
+    if (r <= 0) {
+        if (r == 0 || errno != EAGAIN || hup)
+            pending_drop(l, p); /* closed (or reset) before the headers were complete */
+        return;
+    }
+    n = (size_t)r;
+    end = head_end(l->peek, n);
+    for (size_t i = 0; i < (end ? end : n); i++)
+        lines += l->peek[i] == '\n';
+    if (lines > HEAD_MAX_FIELDS + 2) {
+        gate_refuse(l, p, l->peek, n, BT_EHEADERS, 0);
+        return;
+    }
+    if (!end) {
+        if (hup)
+            pending_drop(l, p); /* an aborted request: free its connection now */
+        else if (n >= l->peek_cap)
+            gate_refuse(l, p, l->peek, n, BT_EHEADERS,
+                        memchr(l->peek, '\n', n) ? 0 : MHD_HTTP_URI_TOO_LONG);
+        return;
+    }
+    if (clen_overflows(l->peek, end)) {
+        gate_refuse(l, p, l->peek, n, BT_ETOOLARGE, 0);
+        return;
+    }
+    gate_handover(l, p);
+}
+
+static void gate_accept(struct listener *l)
+{
+    for (;;) {
+        struct pending *p = calloc(1, sizeof(*p));
+        struct epoll_event ev;
+
+        if (!p)
+            abort();
+        p->sl = sizeof(p->ss);
+        p->fd = accept4(l->lfd, (struct sockaddr *)&p->ss, &p->sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (p->fd < 0) {
+            free(p);
+            return; /* EAGAIN, or out of descriptors: the next event retries */
+        }
+        if (l->npending >= l->gate_max) {
+            /* full: the connection that has waited longest makes room */
+            pending_drop(l, l->head);
+        }
+        p->deadline_ns = bt_mono_ns() + (uint64_t)l->srv->config->header_timeout_s * 1000000000ull;
+        p->prev = l->tail;
+        if (l->tail)
+            l->tail->next = p;
+        else
+            l->head = p;
+        l->tail = p;
+        l->npending++;
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+        ev.data.ptr = p;
+        if (epoll_ctl(l->ep, EPOLL_CTL_ADD, p->fd, &ev) != 0)
+            pending_drop(l, p);
+    }
+}
+
+/* deadlines: a request whose headers are late gets 408; a refused client's linger ends */
+static int gate_expire(struct listener *l)
+{
+    uint64_t now = bt_mono_ns(), next = UINT64_MAX;
+    struct pending *p = l->head;
+
+    while (p) {
+        struct pending *nx = p->next;
+        if (p->deadline_ns <= now) {
+            if (p->closing)
+                pending_drop(l, p);
+            else
+                gate_refuse(l, p, "", 0, BT_EINVAL, 408);
+        } else if (p->deadline_ns < next) {
+            next = p->deadline_ns;
+        }
+        p = nx;
+    }
+    for (p = l->tail; p && p->closing; p = p->prev) /* refused just now: their linger */
+        if (p->deadline_ns < next)
+            next = p->deadline_ns;
+    if (next == UINT64_MAX)
+        return -1;
+    return (int)((next - now) / 1000000u) + 1;
+}
+
+static void *gate_run(void *arg)
+{
+    struct listener *l = arg;
+    struct epoll_event ev[GATE_EVENTS];
+    int timeout = -1;
+
+    for (;;) {
+        int n = epoll_wait(l->ep, ev, GATE_EVENTS, timeout);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.ptr == &l->wake)
+                return NULL;
+            if (ev[i].data.ptr == l)
+                gate_accept(l);
+            else
+                gate_event(l, ev[i].data.ptr, ev[i].events);
+        }
+        timeout = gate_expire(l);
+        while (l->grave) {
+            struct pending *p = l->grave;
+            l->grave = p->next;
+            free(p);
+        }
+    }
+}
+
+static int gate_start(struct listener *l, const struct sockaddr *sa, socklen_t sl,
+                      struct bt_err *err)
+{
+    struct epoll_event ev;
+    int one = 1;
+
+    l->lfd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (l->lfd < 0)
+        goto fail;
+    setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (sa->sa_family == AF_INET6)
+        setsockopt(l->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(l->lfd, sa, sl) != 0 || listen(l->lfd, 1024) != 0)
+        goto fail;
+    {
+        struct sockaddr_storage got;
+        socklen_t gl = sizeof(got);
+        if (getsockname(l->lfd, (struct sockaddr *)&got, &gl) != 0)
+            goto fail;
+        l->port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                  : ((struct sockaddr_in *)&got)->sin_port);
+    }
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (l->ep < 0 || l->wake < 0)
+        goto fail;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = l;
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->lfd, &ev) != 0)
+        goto fail;
+    ev.data.ptr = &l->wake;
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->wake, &ev) != 0)
+        goto fail;
+    l->gate_max = l->srv->config->conn_limit;
+    l->peek_cap = l->srv->config->max_header + 2;
+    l->peek = malloc(l->peek_cap);
+    l->ga = bt_arena_new();
+    if (!l->peek)
+        abort();
+    if (pthread_create(&l->gate, NULL, gate_run, l) != 0)
+        goto fail;
+    l->gate_running = true;
+    return BT_OK;
+fail:
+    return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot listen on %s:%d (%s)", l->ctx->app->name,
+                   l->addr.host, l->addr.port, strerror(errno));
+}
+
+/* stop accepting: the gate thread ends, the listen socket and waiting connections close */
+static void gate_stop(struct listener *l)
+{
+    if (l->gate_running) {
+        uint64_t one = 1;
+        (void)!write(l->wake, &one, sizeof(one));
+        pthread_join(l->gate, NULL);
+        l->gate_running = false;
+    }
+    while (l->head)
+        pending_drop(l, l->head);
+    while (l->grave) {
+        struct pending *p = l->grave;
+        l->grave = p->next;
+        free(p);
+    }
+    if (l->lfd >= 0)
+        close(l->lfd);
+    if (l->ep >= 0)
+        close(l->ep);
+    if (l->wake >= 0)
+        close(l->wake);
+    l->lfd = l->ep = l->wake = -1;
+    free(l->peek);
+    l->peek = NULL;
+    if (l->ga)
+        bt_arena_free(l->ga);
+    l->ga = NULL;
+}
+
 /* ---- start and stop ---- */
 
 static int listener_start(struct bt_server *s, struct listener *l, struct bt_err *err)
@@ -537,8 +918,8 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
     const struct bt_config *cfg = s->config;
     struct sockaddr_storage ss;
     socklen_t sl;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
-    const union MHD_DaemonInfo *di;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
     /* libmicrohttpd keeps the request line, headers and parsed query pairs in one pool per
      * connection and zeroes it between keep-alive requests, so its size is paid on every
      * request: 64 KiB measured as fast as 16 KiB, 512 KiB halved throughput
@@ -565,21 +946,17 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
                            l->addr.host);
         sl = sizeof(*a4);
     }
-    (void)sl;
-    l->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_END);
+    l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_THREAD_POOL_SIZE,
+                            cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
+                            MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
     if (!l->d)
-        return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot listen on %s:%d (%s)",
-                       l->ctx->app->name, l->addr.host, l->addr.port, strerror(errno));
-    di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
-    l->port = di ? di->port : l->addr.port;
-    return BT_OK;
+        return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot start the HTTP server (%s)",
+                       l->ctx->app->name, strerror(errno));
+    return gate_start(l, (struct sockaddr *)&ss, sl, err);
 }
 
 static int write_port_file(const struct bt_server *s, struct bt_err *err)
@@ -639,6 +1016,7 @@ int bt_server_start(const struct bt_config *config, const struct bt_app *const *
         }
         l = &s->l[s->n];
         l->srv = s;
+        l->lfd = l->ep = l->wake = -1;
         l->addr = bt_config_listen(config, apps[i]->name, apps[i]->default_port);
         rc = bt_app_ctx_new(apps[i], config, s->pool, &l->ctx, err);
         if (rc != BT_OK)
@@ -673,12 +1051,10 @@ void bt_server_stop(struct bt_server *s)
 
     if (!s)
         return;
-    /* 1. stop accepting on every listener. The listen socket is closed only after the daemon
-     * has stopped: its worker threads take it out of their epoll sets asynchronously, and a
-     * socket closed under them is a fatal error in libmicrohttpd. */
-    MHD_socket quiesced[BT_MAX_APPS];
+    /* 1. stop accepting on every listener: the gates own the listen sockets, so libmicrohttpd
+     * never has one to take out of its epoll sets (the old MHD_quiesce_daemon race) */
     for (size_t i = 0; i < s->n; i++)
-        quiesced[i] = s->l[i].d ? MHD_quiesce_daemon(s->l[i].d) : MHD_INVALID_SOCKET;
+        gate_stop(&s->l[i]);
     /* 2. let in-flight requests finish (bounded: a stuck client must not block shutdown) */
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 10;
@@ -691,8 +1067,6 @@ void bt_server_stop(struct bt_server *s)
     for (size_t i = 0; i < s->n; i++) {
         if (s->l[i].d)
             MHD_stop_daemon(s->l[i].d);
-        if (quiesced[i] != MHD_INVALID_SOCKET)
-            close(quiesced[i]);
     }
     for (size_t i = 0; i < s->n; i++)
         bt_app_ctx_free(s->l[i].ctx);
