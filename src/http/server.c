@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +40,24 @@
 #define HEAD_MAX_FIELDS 100              /* header lines in one request (431 past it) */
 #define LINGER_NS (2ull * 1000000000ull) /* a refused client's time to read the answer */
 #define GATE_EVENTS 256
+#define WATCH_TAG (1ull << 63) /* epoll data of a watched keep-alive connection */
+#define WATCH_MAX_FD 65536
+
+#define HUP_GRACE_NS (50ull * 1000000ull)
+
+/* a watched connection whose client closed its side; see watch_check */
+struct hup {
+    int fd;
+    uint32_t gen;
+    uint64_t idle_ns; /* when it was first seen with no request in progress (0 = not yet) */
+};
+
+/* the state of a connection libmicrohttpd owns, for the keep-alive watch */
+enum { W_NONE, W_BUSY, W_HEAD, W_IDLE };
+struct watch {
+    _Atomic uint32_t gen; /* 0 = not watched */
+    _Atomic uint8_t state;
+};
 
 /* a connection in the gate: accepted, request line + headers not yet complete */
 struct pending {
@@ -64,6 +84,11 @@ struct listener {
     char *peek;
     size_t peek_cap;
     struct bt_arena *ga;
+    struct watch *w; /* by socket; fds past nw are not watched */
+    size_t nw;
+    _Atomic uint32_t wgen;
+    struct hup *hups; /* watched connections whose client has closed (gate thread only) */
+    size_t nhups, caphups;
 };
 
 struct bt_server {
@@ -353,13 +378,21 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
  * with more than MAX_QUERY_PAIRS pairs is emptied here (the target is its writable read
  * buffer) and the request is answered 400 in the app's envelope. test_server_bb's
  * test_bad_query_strings guards this against a future libmicrohttpd that behaves otherwise. */
+static void watch_state(struct listener *l, struct MHD_Connection *c, uint8_t st)
+{
+    int fd = conn_fd(c);
+    if (fd >= 0 && (size_t)fd < l->nw)
+        atomic_store(&l->w[fd].state, st);
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     struct listener *l = cls;
     struct bt_arena *a = arena_take();
     struct conn *cs = bt_arena_alloc(a, sizeof(*cs));
     const char *q = uri ? strchr(uri, '?') : NULL;
-    (void)c;
+
+    watch_state(l, c, W_HEAD);
 
     cs->a = a;
     inflight_add(l->srv, 1);
@@ -412,6 +445,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
         cs->started = true;
         cs->head_ns = bt_mono_ns();
+        watch_state(l, c, W_BUSY);
         if (hbytes > cfg->max_header) {
             /* the request line alone is over the budget: the target is too long */
             cs->fail = BT_EHEADERS;
@@ -534,9 +568,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct listener *l = cls;
     struct conn *cs = *con_cls;
-    (void)c;
     (void)toe;
 
+    watch_state(l, c, W_IDLE);
     if (!cs)
         return;
     *con_cls = NULL;
@@ -702,6 +736,89 @@ static void gate_handover(struct listener *l, struct pending *p)
                "connection limit", NULL);
 }
 
+/* The keep-alive watch. libmicrohttpd 0.9.75 does not notice a client that half-closes while
+ * it waits for a keep-alive connection's next request or reads its headers: the connection
+ * stays until the idle timeout. Each connection it owns is therefore also in the gate's epoll
+ * set (EPOLLRDHUP only); when the client has closed, no request is in progress and no
+ * complete request is waiting unread, the gate shuts the socket down so libmicrohttpd's next
+ * read fails and it frees the connection at once (watch_check). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct listener *l = cls;
+    int fd = conn_fd(c);
+    (void)socket_context;
+
+    if (fd < 0 || (size_t)fd >= l->nw)
+        return;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct epoll_event ev;
+        uint32_t gen = atomic_fetch_add(&l->wgen, 1) + 1;
+        gen &= 0x7fffffffu;
+        atomic_store(&l->w[fd].state, W_BUSY);
+        atomic_store(&l->w[fd].gen, gen ? gen : 1);
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLRDHUP | EPOLLET;
+        ev.data.u64 = WATCH_TAG | (uint64_t)atomic_load(&l->w[fd].gen) << 32 | (uint32_t)fd;
+        epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+    } else {
+        /* called before libmicrohttpd closes the socket */
+        atomic_store(&l->w[fd].gen, 0);
+        atomic_store(&l->w[fd].state, W_NONE);
+        epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+    }
+}
+
+static void watch_event(struct listener *l, uint64_t tag)
+{
+    int fd = (int)(uint32_t)tag;
+    uint32_t gen = (uint32_t)(tag >> 32) & 0x7fffffffu;
+
+    if ((size_t)fd >= l->nw || atomic_load(&l->w[fd].gen) != gen)
+        return; /* closed since */
+    if (l->nhups == l->caphups) {
+        l->caphups = l->caphups ? 2 * l->caphups : 64;
+        l->hups = realloc(l->hups, l->caphups * sizeof(*l->hups));
+        if (!l->hups)
+            abort();
+    }
+    l->hups[l->nhups++] = (struct hup){.fd = fd, .gen = gen, .idle_ns = 0};
+}
+
+/* Shut down the closed-by-client connections that have had no request in progress for
+ * HUP_GRACE_NS (seen twice, so a request libmicrohttpd is just reading, line then headers,
+ * is never cut) and have no whole request waiting unread. Returns the poll timeout (ms) the
+ * next check needs, or -1. */
+static int watch_check(struct listener *l)
+{
+    uint64_t now = bt_mono_ns();
+    size_t k = 0;
+
+    for (size_t i = 0; i < l->nhups; i++) {
+        struct hup *h = &l->hups[i];
+        uint8_t st;
+        if (atomic_load(&l->w[h->fd].gen) != h->gen)
+            continue; /* closed: forget it */
+        st = atomic_load(&l->w[h->fd].state);
+        if (st != W_IDLE && st != W_HEAD) {
+            h->idle_ns = 0; /* a request is being served: libmicrohttpd finishes it */
+        } else if (!h->idle_ns) {
+            h->idle_ns = now;
+        } else if (now - h->idle_ns >= HUP_GRACE_NS) {
+            ssize_t r = recv(h->fd, l->peek, l->peek_cap, MSG_PEEK | MSG_DONTWAIT);
+            if (!(r > 0 && head_end(l->peek, (size_t)r))) {
+                if (atomic_load(&l->w[h->fd].gen) == h->gen)
+                    shutdown(h->fd, SHUT_RDWR); /* its next read fails: freed at once */
+                continue;
+            }
+            h->idle_ns = 0; /* a whole request waits: it will be read and answered */
+        }
+        l->hups[k++] = *h;
+    }
+    l->nhups = k;
+    return k ? (int)(HUP_GRACE_NS / 1000000u) : -1;
+}
+
 static void gate_event(struct listener *l, struct pending *p, uint32_t events)
 {
     bool hup = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
@@ -816,14 +933,21 @@ static void *gate_run(void *arg)
     for (;;) {
         int n = epoll_wait(l->ep, ev, GATE_EVENTS, timeout);
         for (int i = 0; i < n; i++) {
-            if (ev[i].data.ptr == &l->wake)
+            if (ev[i].data.u64 & WATCH_TAG)
+                watch_event(l, ev[i].data.u64);
+            else if (ev[i].data.ptr == &l->wake)
                 return NULL;
-            if (ev[i].data.ptr == l)
+            else if (ev[i].data.ptr == l)
                 gate_accept(l);
             else
                 gate_event(l, ev[i].data.ptr, ev[i].events);
         }
         timeout = gate_expire(l);
+        {
+            int wt = watch_check(l);
+            if (wt >= 0 && (timeout < 0 || wt < timeout))
+                timeout = wt;
+        }
         while (l->grave) {
             struct pending *p = l->grave;
             l->grave = p->next;
@@ -870,7 +994,14 @@ static int gate_start(struct listener *l, const struct sockaddr *sa, socklen_t s
     l->peek_cap = l->srv->config->max_header + 2;
     l->peek = malloc(l->peek_cap);
     l->ga = bt_arena_new();
-    if (!l->peek)
+    {
+        struct rlimit rl;
+        l->nw = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < WATCH_MAX_FD
+                    ? (size_t)rl.rlim_cur
+                    : WATCH_MAX_FD;
+        l->w = calloc(l->nw, sizeof(*l->w));
+    }
+    if (!l->peek || !l->w)
         abort();
     if (pthread_create(&l->gate, NULL, gate_run, l) != 0)
         goto fail;
@@ -906,6 +1037,9 @@ static void gate_stop(struct listener *l)
     l->lfd = l->ep = l->wake = -1;
     free(l->peek);
     l->peek = NULL;
+    free(l->hups);
+    l->hups = NULL;
+    l->nhups = l->caphups = 0;
     if (l->ga)
         bt_arena_free(l->ga);
     l->ga = NULL;
@@ -946,13 +1080,13 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
                            l->addr.host);
         sl = sizeof(*a4);
     }
-    l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_THREAD_POOL_SIZE,
-                            cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
-                            MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_completed, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
+    l->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->conn_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
     if (!l->d)
         return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot start the HTTP server (%s)",
                        l->ctx->app->name, strerror(errno));
@@ -1067,6 +1201,8 @@ void bt_server_stop(struct bt_server *s)
     for (size_t i = 0; i < s->n; i++) {
         if (s->l[i].d)
             MHD_stop_daemon(s->l[i].d);
+        s->l[i].nw = 0;
+        free(s->l[i].w); /* the keep-alive watch: libmicrohttpd has closed every connection */
     }
     for (size_t i = 0; i < s->n; i++)
         bt_app_ctx_free(s->l[i].ctx);

@@ -338,6 +338,69 @@ static void test_aborted_requests_freed_at_once(void **state)
     bt_test_resp_release(&r);
 }
 
+/* read one whole /health answer (its JSON body ends with '}') from a keep-alive connection */
+static void read_health(int fd)
+{
+    char buf[4096];
+    size_t len = 0;
+    uint64_t deadline = now_ms() + 5000;
+
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        uint64_t now = now_ms();
+        const char *h;
+        ssize_t got;
+        assert_true(now < deadline);
+        assert_true(poll(&pfd, 1, (int)(deadline - now)) > 0);
+        got = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+        assert_true(got > 0);
+        len += (size_t)got;
+        buf[len] = '\0';
+        h = strstr(buf, "\r\n\r\n");
+        if (h && strchr(h, '}'))
+            break;
+    }
+    assert_true(!strncmp(buf, "HTTP/1.1 200 ", 13));
+}
+
+static void test_aborted_keep_alive_request_freed(void **state)
+{
+    static const char *const partial[] = {"", "GET /hea", "GET /health HTTP/1.1\r\nHost: t\r\n"};
+
+    /* after a first answered request, the next one is aborted (or none comes) and the client
+     * closes: the connection is freed at once, not after the 60 s idle timeout */
+    for (size_t i = 0; i < sizeof(partial) / sizeof(*partial); i++) {
+        int fd = open_conn(*state);
+        bool closed;
+        char *got;
+        send_all(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        read_health(fd);
+        if (*partial[i])
+            send_all(fd, partial[i]);
+        shutdown(fd, SHUT_WR);
+        got = read_to_close(fd, now_ms() + 5000, &closed);
+        assert_true(closed);
+        assert_string_equal(got, "");
+        free(got);
+        close(fd);
+    }
+    /* a whole request sent before the close is still answered */
+    {
+        int fd = open_conn(*state);
+        bool closed;
+        char *got;
+        send_all(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        read_health(fd);
+        send_all(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        shutdown(fd, SHUT_WR);
+        got = read_to_close(fd, now_ms() + 5000, &closed);
+        assert_true(closed);
+        assert_true(!strncmp(got, "HTTP/1.1 200 ", 13));
+        free(got);
+        close(fd);
+    }
+}
+
 static void test_header_deadline_408(void **state)
 {
     static const char *const env[] = {"BENTO_CONN_TIMEOUT=60", "BENTO_HEADER_TIMEOUT=1", NULL};
@@ -452,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_huge_content_length_one_413),
         cmocka_unit_test(test_many_header_lines_431),
         cmocka_unit_test(test_aborted_requests_freed_at_once),
+        cmocka_unit_test(test_aborted_keep_alive_request_freed),
         cmocka_unit_test(test_header_deadline_408),
         cmocka_unit_test(test_slow_clients_do_not_starve_others),
         cmocka_unit_test(test_body_minimum_rate),
