@@ -30,15 +30,19 @@ struct bt_config {
     size_t nlisten;
     const char *default_host; /* BENTO_HOST, --host (default 127.0.0.1) */
 
-    unsigned threads;        /* BENTO_THREADS, --threads: handler threads per listener (0 =
-                              * auto: CPUs on SQLite, 4 x CPUs on PostgreSQL) */
-    unsigned conn_limit;     /* BENTO_CONN_LIMIT: connections per listener (1024) */
-    unsigned per_ip_limit;   /* BENTO_PER_IP_LIMIT: connections per client IP (64) */
-    unsigned conn_timeout_s; /* BENTO_CONN_TIMEOUT: idle seconds before close (30) */
-    size_t max_body;         /* BENTO_MAX_BODY: request body cap in bytes (1 MiB) */
-    size_t max_header;       /* BENTO_MAX_HEADER: request line + headers cap (16 KiB) */
-    unsigned db_pool;        /* BENTO_DB_POOL: connections per process (16) */
-    int db_timeout_ms;       /* BENTO_DB_TIMEOUT_MS: wait for a pooled connection (5000) */
+    unsigned threads;          /* BENTO_THREADS, --threads: handler threads per listener (0 =
+                                * auto: CPUs on SQLite, 4 x CPUs on PostgreSQL) */
+    unsigned conn_limit;       /* BENTO_CONN_LIMIT: connections per listener (1024) */
+    unsigned per_ip_limit;     /* BENTO_PER_IP_LIMIT: connections per client IP (64) */
+    unsigned conn_timeout_s;   /* BENTO_CONN_TIMEOUT: idle seconds before close (30) */
+    unsigned header_timeout_s; /* BENTO_HEADER_TIMEOUT: seconds for a new connection's
+                                * request line + headers (10) */
+    unsigned body_min_rate;    /* BENTO_BODY_MIN_RATE: bytes/s a body must average once
+                                * BENTO_HEADER_TIMEOUT seconds have passed (1024; 0 = off) */
+    size_t max_body;           /* BENTO_MAX_BODY: request body cap in bytes (1 MiB) */
+    size_t max_header;         /* BENTO_MAX_HEADER: request line + headers cap (16 KiB) */
+    unsigned db_pool;          /* BENTO_DB_POOL: connections per process (16) */
+    int db_timeout_ms;         /* BENTO_DB_TIMEOUT_MS: wait for a pooled connection (5000) */
 
     bool production;       /* BENTO_ENV=production */
     const char *log_level; /* BENTO_LOG_LEVEL: debug|info|warn|error|off (info) */

@@ -171,6 +171,8 @@ int bt_config_defaults(struct bt_config *c, const char **why)
     c->conn_limit = 1024;
     c->per_ip_limit = 64;
     c->conn_timeout_s = 30;
+    c->header_timeout_s = 10;
+    c->body_min_rate = 1024;
     c->max_body = 1u << 20;
     c->max_header = 16u << 10;
     c->db_pool = 16;
@@ -201,6 +203,8 @@ int bt_config_defaults(struct bt_config *c, const char **why)
         env_uint("BENTO_CONN_LIMIT", &c->conn_limit, 1, 1000000, why) ||
         env_uint("BENTO_PER_IP_LIMIT", &c->per_ip_limit, 0, 1000000, why) ||
         env_uint("BENTO_CONN_TIMEOUT", &c->conn_timeout_s, 1, 3600, why) ||
+        env_uint("BENTO_HEADER_TIMEOUT", &c->header_timeout_s, 1, 3600, why) ||
+        env_uint("BENTO_BODY_MIN_RATE", &c->body_min_rate, 0, 1u << 30, why) ||
         env_size("BENTO_MAX_BODY", &c->max_body, 1024, 1u << 30, why) ||
         env_size("BENTO_MAX_HEADER", &c->max_header, 1024, 1u << 20, why) ||
         env_uint("BENTO_DB_POOL", &c->db_pool, 1, 1024, why))

@@ -8,13 +8,20 @@
  * non-empty segment. When several patterns match, the most specific wins: the one whose first
  * differing segment is literal ("/knowledge/import" beats "/knowledge/:id"). A path matched by
  * some pattern but not for this method is a 405 with the union of their methods in Allow.
+ * Matching works on the RAW path (as the client sent it, before any percent-decoding): a
+ * literal segment must be spelled exactly, "/x/" is not "/x", an empty segment ("//")
+ * matches nothing, and a parameter is decoded only after its segment matched; an encoded
+ * NUL or "/" inside a segment, a malformed escape or non-UTF-8 text makes the path unknown
+ * (404). So "vendors%2F1" is one segment that names no route, and "3686%2F" is no vendor id.
  * Tables are small (tens of routes), so a linear scan over pre-split patterns is faster than
  * any tree at this size and keeps the code obvious.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bento/route.h>
+#include <bento/schema.h>
 
 #define ROUTE_MAX_SEGS 16
 
@@ -182,6 +189,42 @@ bad:
     return NULL;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode one raw path segment in place. Refused (false): a malformed escape, an
+ * encoded NUL or "/" (either would change what the segment names), or text that is not
+ * UTF-8 once decoded. */
+static bool segment_decode(char *s)
+{
+    char *o = s;
+
+    for (const char *p = s; *p; p++) {
+        if (*p != '%') {
+            *o++ = *p;
+            continue;
+        }
+        int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+        if (lo < 0)
+            return false;
+        char c = (char)(hi << 4 | lo);
+        if (c == '\0' || c == '/')
+            return false;
+        *o++ = c;
+        p += 2;
+    }
+    *o = '\0';
+    return bt_utf8_len(s, (size_t)(o - s)) >= 0;
+}
+
 static bool matches(const struct compiled *c, char **segs, size_t nseg)
 {
     if (c->nseg != nseg)
@@ -220,9 +263,9 @@ enum bt_match bt_router_match(const struct bt_router *r, struct bt_arena *a, enu
 
     *nparams = 0;
     *allow = NULL;
-    /* "/x/" matches "/x" */
-    if (len > 1 && path[len - 1] == '/')
-        len--;
+    /* the raw path: "/x/" is not "/x", and an empty segment matches nothing */
+    if ((len > 1 && path[len - 1] == '/') || strstr(path, "//"))
+        return BT_MATCH_NO_PATH;
     buf = bt_arena_strndup(a, path, len);
     nseg = split(buf, segs);
     if (nseg < 0)
@@ -260,6 +303,10 @@ enum bt_match bt_router_match(const struct bt_router *r, struct bt_arena *a, enu
             (*nparams)++;
         }
     }
+    /* decode each parameter only now that the raw segments have matched */
+    for (size_t i = 0; i < *nparams; i++)
+        if (!segment_decode((char *)(uintptr_t)params[i].value))
+            return BT_MATCH_NO_PATH;
     *route = best->route;
     *index = (int)(best - r->c);
     return BT_MATCH_OK;

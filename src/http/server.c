@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * server.c - libmicrohttpd glue: one listener per enabled app, request assembly, body and
- * header caps, sending responses, graceful shutdown, the port file.
- * Owns: MHD daemons, per-request connection state, the shared database pool.
+ * server.c - libmicrohttpd glue: one listener per enabled app, the gate (our own listen
+ * socket and accept loop: header deadline, aborted and slow clients), request framing
+ * checks, request assembly, body and header caps, sending responses, graceful shutdown, the
+ * port file.
+ * Owns: listen sockets, MHD daemons, per-request connection state, the shared database pool.
  * Must not: make routing or rendering decisions (pipeline.c does).
  *
  * MHD calls the access handler at least twice per request: once with the headers, then
@@ -23,6 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +37,37 @@
 
 #define MAX_QUERY_PAIRS 256
 #define DRAIN_MAX (64u << 20)
+#define HEAD_MAX_FIELDS 100              /* header lines in one request (431 past it) */
+#define LINGER_NS (2ull * 1000000000ull) /* a refused client's time to read the answer */
+#define GATE_EVENTS 256
+#define WATCH_TAG (1ull << 63) /* epoll data of a watched keep-alive connection */
+#define WATCH_MAX_FD 65536
+
+#define HUP_GRACE_NS (50ull * 1000000ull)
+
+/* a watched connection whose client closed its side; see watch_check */
+struct hup {
+    int fd;
+    uint32_t gen;
+    uint64_t idle_ns; /* when it was first seen with no request in progress (0 = not yet) */
+};
+
+/* the state of a connection libmicrohttpd owns, for the keep-alive watch */
+enum { W_NONE, W_BUSY, W_HEAD, W_IDLE };
+struct watch {
+    _Atomic uint32_t gen; /* 0 = not watched */
+    _Atomic uint8_t state;
+};
+
+/* a connection in the gate: accepted, request line + headers not yet complete */
+struct pending {
+    int fd;
+    bool closing; /* answered by the gate; reading until the client closes */
+    uint64_t deadline_ns;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    struct pending *prev, *next; /* accept order, oldest first */
+};
 
 struct listener {
     struct bt_server *srv;
@@ -38,6 +75,20 @@ struct listener {
     struct MHD_Daemon *d;
     struct bt_listen addr;
     int port;
+    /* the gate (see "the gate" below) */
+    int lfd, ep, wake;
+    bool gate_running;
+    pthread_t gate;
+    struct pending *head, *tail, *grave;
+    size_t npending, gate_max;
+    char *peek;
+    size_t peek_cap;
+    struct bt_arena *ga;
+    struct watch *w; /* by socket; fds past nw are not watched */
+    size_t nw;
+    _Atomic uint32_t wgen;
+    struct hup *hups; /* watched connections whose client has closed (gate thread only) */
+    size_t nhups, caphups;
 };
 
 struct bt_server {
@@ -58,8 +109,13 @@ struct conn {
     char *body;
     size_t len, cap;
     enum bt_status fail; /* BT_ETOOLARGE / BT_EHEADERS detected while receiving */
+    int fail_http;       /* its HTTP status when not the code's default (414) */
     size_t discarded;    /* body bytes dropped after a failure */
+    uint64_t head_ns;    /* when the headers were complete (the body's minimum rate) */
+    size_t body_seen;    /* body bytes received, kept or not */
     bool answered;
+    const char *raw_path; /* the target's path as sent, not percent-decoded (routing) */
+    size_t raw_len;       /* the whole target's length, query included (header budget) */
 };
 
 /* A one-arena cache per thread: steady load allocates nothing per request. MHD's
@@ -154,25 +210,30 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
 
 /* The peer's address as text; a v4-mapped peer on an IPv6 listener is written as IPv4, so
  * one client has one rate-limit key and one spelling in the log. */
-static const char *peer_ip(struct MHD_Connection *c, struct bt_arena *a)
+static const char *addr_ip(const struct sockaddr *sa, struct bt_arena *a)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     struct bt_ipaddr ip;
     char buf[BT_IP_TEXT];
 
-    if (!ci || !ci->client_addr)
+    if (!sa)
         return "";
-    if (ci->client_addr->sa_family == AF_INET) {
+    if (sa->sa_family == AF_INET) {
         memcpy(ip.b, mapped, 12);
-        memcpy(ip.b + 12, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, 4);
-    } else if (ci->client_addr->sa_family == AF_INET6) {
-        memcpy(ip.b, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, 16);
+        memcpy(ip.b + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(ip.b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
     } else {
         return "";
     }
     return bt_arena_strdup(a, bt_ip_format(&ip, buf));
+}
+
+static const char *peer_ip(struct MHD_Connection *c, struct bt_arena *a)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return addr_ip(ci ? ci->client_addr : NULL, a);
 }
 
 static int conn_fd(struct MHD_Connection *c)
@@ -205,42 +266,99 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct bt_res *rs
     return ret;
 }
 
+/* The app's envelope for a failure detected before the pipeline ran, rendered into rs. */
+static void render_failure(struct listener *l, struct bt_arena *a, const char *method,
+                           const char *path, const char *ip, const char *origin,
+                           enum bt_status code, int http, struct bt_req *rq, struct bt_res *rs)
+{
+    struct bt_err err;
+
+    bt_req_init(rq, rs, a, l->ctx);
+    rq->method = bt_method_parse(method);
+    rq->method_str = method;
+    rq->path = path;
+    rq->request_id = bt_arena_printf(a, "%016llx", (unsigned long long)bt_mono_ns());
+    rq->client_ip = ip;
+    rq->peer_ip = ip;
+    bt_err_clear(&err);
+    err.code = code;
+    err.http = http;
+    bt_pipeline_fail(l->ctx, rq, rs, &err);
+    bt_pipeline_cors(l->ctx, origin, rs);
+    if (rs->json) {
+        rs->body = bt_json_dump(a, rs->json, &rs->len);
+        json_decref(rs->json);
+        rs->json = NULL;
+    }
+    bt_metrics_observe(l->ctx->metrics, -1, rs->status, bt_mono_ns() - rq->start_ns);
+    bt_res_header(rs, "Connection", "close");
+}
+
 /* Answer with the app's envelope for a failure detected before the pipeline ran. */
 static enum MHD_Result answer_failure(struct listener *l, struct MHD_Connection *c, struct conn *cs,
-                                      const char *url, const char *method, enum bt_status code)
+                                      const char *method, enum bt_status code, int http)
 {
     struct bt_req rq;
     struct bt_res rs;
-    struct bt_err err;
-    enum MHD_Result ret;
 
-    bt_req_init(&rq, &rs, cs->a, l->ctx);
-    rq.method = bt_method_parse(method);
-    rq.method_str = method;
-    rq.path = url;
-    rq.request_id = bt_arena_printf(cs->a, "%016llx", (unsigned long long)bt_mono_ns());
-    rq.client_ip = peer_ip(c, cs->a);
-    rq.peer_ip = rq.client_ip;
-    bt_err_clear(&err);
-    err.code = code;
-    bt_pipeline_fail(l->ctx, &rq, &rs, &err);
-    bt_pipeline_cors(l->ctx, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), &rs);
-    if (rs.json) {
-        rs.body = bt_json_dump(cs->a, rs.json, &rs.len);
-        json_decref(rs.json);
-        rs.json = NULL;
-    }
-    bt_metrics_observe(l->ctx->metrics, -1, rs.status, bt_mono_ns() - rq.start_ns);
-    bt_res_header(&rs, "Connection", "close");
+    render_failure(l, cs->a, method, cs->raw_path, peer_ip(c, cs->a),
+                   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), code, http, &rq, &rs);
     cs->answered = true;
-    ret = send_response(c, &rs);
-    return ret;
+    return send_response(c, &rs);
 }
 
-/* the request line's share of the header budget */
-static size_t header_bytes(const char *url, const char *method)
+/* the request line's share of the header budget: the whole raw target, query included */
+static size_t header_bytes(const struct conn *cs, const char *method)
 {
-    return strlen(url) + strlen(method) + 16;
+    return cs->raw_len + strlen(method) + 16;
+}
+
+/* What the framing headers say, gathered on the headers call (RFC 9112 section 6). */
+struct framing {
+    unsigned clen_n, te_n, host_n;
+    const char *clen; /* the first Content-Length */
+    bool clen_differ; /* a second Content-Length with another value */
+    bool te_chunked;  /* the one Transfer-Encoding is exactly "chunked" */
+};
+
+static enum MHD_Result scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+
+    if (!value)
+        value = "";
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (f->clen_n++ == 0)
+            f->clen = value;
+        else if (strcmp(f->clen, value))
+            f->clen_differ = true;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        f->te_chunked = f->te_n++ == 0 && !strcasecmp(value, "chunked");
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_HOST)) {
+        f->host_n++;
+    }
+    return MHD_YES;
+}
+
+/* Refuse the request shapes that let two parsers disagree on where a request ends (request
+ * smuggling) or that HTTP/1.1 forbids: 400 for conflicting Content-Length headers, for both
+ * Content-Length and Transfer-Encoding, and for a missing or repeated Host; 501 for a
+ * transfer coding other than a lone "chunked". Returns 0 when the request may proceed. */
+static int framing_refusal(struct MHD_Connection *c, const char *version)
+{
+    struct framing f;
+
+    memset(&f, 0, sizeof(f));
+    MHD_get_connection_values(c, MHD_HEADER_KIND, scan_framing, &f);
+    if (f.te_n && !f.te_chunked)
+        return 501;
+    if (f.clen_differ || (f.te_n && f.clen_n))
+        return 400;
+    if (f.host_n > 1 || (f.host_n == 0 && version && !strcmp(version, MHD_HTTP_VERSION_1_1)))
+        return 400;
+    return 0;
 }
 
 static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -260,16 +378,26 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
  * with more than MAX_QUERY_PAIRS pairs is emptied here (the target is its writable read
  * buffer) and the request is answered 400 in the app's envelope. test_server_bb's
  * test_bad_query_strings guards this against a future libmicrohttpd that behaves otherwise. */
+static void watch_state(struct listener *l, struct MHD_Connection *c, uint8_t st)
+{
+    int fd = conn_fd(c);
+    if (fd >= 0 && (size_t)fd < l->nw)
+        atomic_store(&l->w[fd].state, st);
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     struct listener *l = cls;
     struct bt_arena *a = arena_take();
     struct conn *cs = bt_arena_alloc(a, sizeof(*cs));
     const char *q = uri ? strchr(uri, '?') : NULL;
-    (void)c;
+
+    watch_state(l, c, W_HEAD);
 
     cs->a = a;
     inflight_add(l->srv, 1);
+    cs->raw_path = uri ? bt_arena_strndup(a, uri, q ? (size_t)(q - uri) : strlen(uri)) : "";
+    cs->raw_len = uri ? strlen(uri) : 0;
     if (q) {
         size_t pairs = 1;
         for (const char *p = q + 1; *p; p++)
@@ -280,6 +408,18 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         }
     }
     return cs;
+}
+
+/* A body must average cfg->body_min_rate bytes per second once the grace period (the header
+ * timeout) has passed; checked as each chunk arrives (a silent client meets the idle
+ * timeout instead). */
+static bool body_too_slow(const struct bt_config *cfg, const struct conn *cs)
+{
+    uint64_t ms = (bt_mono_ns() - cs->head_ns) / 1000000u;
+
+    if (!cfg->body_min_rate || ms <= (uint64_t)cfg->header_timeout_s * 1000u)
+        return false;
+    return (uint64_t)cs->body_seen * 1000u < (uint64_t)cfg->body_min_rate * ms;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -293,19 +433,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct bt_res rs;
     struct kv_collect hc, qc;
     int nh;
-    (void)version;
+    (void)url; /* percent-decoded by libmicrohttpd: we route on cs->raw_path */
 
     if (!cs)
         return MHD_NO; /* on_uri always runs first; no state means no memory for it */
     if (!cs->started) {
         /* first call: headers only */
         const char *clen;
-        size_t hbytes = header_bytes(url, method);
+        size_t hbytes = header_bytes(cs, method);
+        int refuse;
 
         cs->started = true;
-        MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
-        if (hbytes > cfg->max_header)
+        cs->head_ns = bt_mono_ns();
+        watch_state(l, c, W_BUSY);
+        if (hbytes > cfg->max_header) {
+            /* the request line alone is over the budget: the target is too long */
             cs->fail = BT_EHEADERS;
+            cs->fail_http = MHD_HTTP_URI_TOO_LONG;
+        }
+        MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
+        if (!cs->fail && hbytes > cfg->max_header)
+            cs->fail = BT_EHEADERS;
+        refuse = framing_refusal(c, version);
+        if (refuse)
+            return answer_failure(l, c, cs, method, refuse == 400 ? BT_EMALFORMED : BT_EINVAL,
+                                  refuse);
         clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (clen) {
             char *end;
@@ -318,7 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 const char *expect =
                     MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
                 if ((expect && !strcasecmp(expect, "100-continue")) || n > DRAIN_MAX)
-                    return answer_failure(l, c, cs, url, method, BT_ETOOLARGE);
+                    return answer_failure(l, c, cs, method, BT_ETOOLARGE, 0);
                 cs->fail = BT_ETOOLARGE;
             }
         }
@@ -331,6 +483,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        cs->body_seen += n;
+        if (body_too_slow(cfg, cs)) {
+            bt_log(BT_LOG_INFO, "request refused", "service", l->ctx->app->name, "detail",
+                   "request body below BENTO_BODY_MIN_RATE", "client", peer_ip(c, cs->a), NULL);
+            return MHD_NO; /* 0.9.75 cannot answer in the middle of a body: close */
+        }
         if (!cs->fail && cs->len + n > l->ctx->max_body)
             cs->fail = BT_ETOOLARGE;
         if (cs->fail) {
@@ -354,13 +512,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (cs->fail)
-        return answer_failure(l, c, cs, url, method, cs->fail);
+        return answer_failure(l, c, cs, method, cs->fail, cs->fail_http);
 
     /* final call: the whole request is here */
     bt_req_init(&rq, &rs, cs->a, l->ctx);
     rq.method = bt_method_parse(method);
     rq.method_str = method;
-    rq.path = url;
+    rq.path = cs->raw_path;
     rq.body = cs->body;
     rq.body_len = cs->len;
     rq.peer_ip = peer_ip(c, cs->a);
@@ -410,9 +568,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct listener *l = cls;
     struct conn *cs = *con_cls;
-    (void)c;
     (void)toe;
 
+    watch_state(l, c, W_IDLE);
     if (!cs)
         return;
     *con_cls = NULL;
@@ -429,6 +587,464 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     bt_log(BT_LOG_WARN, "http server", "detail", msg, NULL);
 }
 
+/* ---- the gate: our own listen socket and accept loop ----
+ *
+ * libmicrohttpd 0.9.75 gives a connection no deadline for its request line and headers (only
+ * an idle timeout, reset by every byte), does not notice a client that half-closes during the
+ * headers, answers a hopeless Content-Length with its own 413 written twice, and drops a
+ * request whose header records overflow its per-connection pool without a word. So each
+ * listener owns its socket (MHD runs with MHD_USE_NO_LISTEN_SOCKET) and one gate thread
+ * accepts, then watches the new connection with MSG_PEEK (edge-triggered epoll, so the peeked
+ * bytes stay in the kernel for libmicrohttpd to read) until its request line and headers are
+ * complete, and only then hands it over with MHD_add_connection. In the gate:
+ *   - a client that closes (FIN, RST) before its headers are complete is closed at once;
+ *   - the headers have BENTO_HEADER_TIMEOUT seconds in all (408, then closed);
+ *   - request line + headers over BENTO_MAX_HEADER: 414 when the request line alone does not
+ *     fit, else 431; more than HEAD_MAX_FIELDS header lines: 431; a Content-Length no 64-bit
+ *     number can hold: 413. Each in the service's envelope, then the connection is read to
+ *     its end (LINGER_NS at most) so the client sees the answer instead of a reset;
+ *   - the gate holds at most BENTO_CONN_LIMIT connections: when full, the OLDEST one is
+ *     dropped. A client that sends its headers at once never waits in the gate, so slow or
+ *     stalled clients only compete with each other, and libmicrohttpd's connection slots are
+ *     used only by requests whose headers arrived.
+ * Later requests on a keep-alive connection are read by libmicrohttpd itself and do not pass
+ * the gate (docs/ARCHITECTURE.md, "The gate"). */
+
+static void pending_unlink(struct listener *l, struct pending *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        l->head = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    else
+        l->tail = p->prev;
+    p->prev = p->next = NULL;
+    l->npending--;
+}
+
+/* close and forget; the record itself is freed after the current batch of events */
+static void pending_drop(struct listener *l, struct pending *p)
+{
+    pending_unlink(l, p);
+    close(p->fd); /* also leaves the epoll set */
+    p->fd = -1;
+    p->next = l->grave;
+    l->grave = p;
+}
+
+/* the end of the header block (just past the blank line), or 0 when not there yet */
+static size_t head_end(const char *b, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (b[i] != '\n')
+            continue;
+        if (b[i + 1] == '\n')
+            return i + 2;
+        if (b[i + 1] == '\r' && i + 2 < n && b[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* a Content-Length value that is all digits but does not fit in 64 bits */
+static bool clen_overflows(const char *b, size_t n)
+{
+    static const char name[] = "content-length:";
+    const char *p = b, *end = b + n;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+        if (len > sizeof(name) - 1 && !strncasecmp(p, name, sizeof(name) - 1)) {
+            const char *v = p + sizeof(name) - 1, *e = p + len;
+            size_t digits = 0;
+            bool zeros = true; /* leading zeros do not count */
+            while (v < e && (*v == ' ' || *v == '\t'))
+                v++;
+            for (; v < e && *v >= '0' && *v <= '9'; v++) {
+                zeros = zeros && *v == '0';
+                digits += !zeros;
+            }
+            if (digits > 20 || (digits == 20 && strncmp(v - 20, "18446744073709551615", 20) > 0))
+                return true;
+        }
+        if (!eol)
+            break;
+        p = eol + 1;
+    }
+    return false;
+}
+
+/* Answer from the gate in the service's envelope, then read until the client closes. */
+static void gate_refuse(struct listener *l, struct pending *p, const char *head, size_t n,
+                        enum bt_status code, int http)
+{
+    struct bt_req rq;
+    struct bt_res rs;
+    struct bt_buf b;
+    char method[16] = "GET", status[8];
+    const char *sp = memchr(head, ' ', n);
+    const char *ip = addr_ip((const struct sockaddr *)&p->ss, l->ga);
+
+    if (sp && (size_t)(sp - head) < sizeof(method)) {
+        memcpy(method, head, (size_t)(sp - head));
+        method[sp - head] = '\0';
+    }
+    render_failure(l, l->ga, method, "", ip, NULL, code, http, &rq, &rs);
+    bt_buf_init(&b, l->ga, 512 + rs.len);
+    bt_buf_addf(&b, "HTTP/1.1 %d %s\r\n", rs.status, bt_http_reason(rs.status));
+    if (rs.content_type)
+        bt_buf_addf(&b, "Content-Type: %s\r\n", rs.content_type);
+    for (size_t i = 0; i < rs.nheaders; i++)
+        bt_buf_addf(&b, "%s: %s\r\n", rs.headers[i].name, rs.headers[i].value);
+    bt_buf_addf(&b, "Content-Length: %zu\r\n\r\n", rs.len);
+    bt_buf_add(&b, rs.body, rs.len);
+    /* a small answer into an empty send buffer: one non-blocking send is enough */
+    (void)!send(p->fd, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(p->fd, SHUT_WR);
+    snprintf(status, sizeof(status), "%d", rs.status);
+    bt_log(BT_LOG_INFO, "request refused", "service", l->ctx->app->name, "status", status, "client",
+           ip, NULL);
+    bt_arena_reset(l->ga);
+    p->closing = true;
+    p->deadline_ns = bt_mono_ns() + LINGER_NS;
+    /* move to the tail: the oldest-first eviction order stays by deadline */
+    pending_unlink(l, p);
+    l->npending++;
+    p->prev = l->tail;
+    if (l->tail)
+        l->tail->next = p;
+    else
+        l->head = p;
+    l->tail = p;
+}
+
+static void gate_handover(struct listener *l, struct pending *p)
+{
+    int fd = p->fd;
+
+    epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+    pending_unlink(l, p);
+    p->fd = -1;
+    p->next = l->grave;
+    l->grave = p;
+    /* libmicrohttpd closes the socket itself when it cannot take it (its limits) */
+    if (MHD_add_connection(l->d, fd, (const struct sockaddr *)&p->ss, p->sl) != MHD_YES)
+        bt_log(BT_LOG_WARN, "connection refused", "service", l->ctx->app->name, "detail",
+               "connection limit", NULL);
+}
+
+/* The keep-alive watch. libmicrohttpd 0.9.75 does not notice a client that half-closes while
+ * it waits for a keep-alive connection's next request or reads its headers: the connection
+ * stays until the idle timeout. Each connection it owns is therefore also in the gate's epoll
+ * set (EPOLLRDHUP only); when the client has closed, no request is in progress and no
+ * complete request is waiting unread, the gate shuts the socket down so libmicrohttpd's next
+ * read fails and it frees the connection at once (watch_check). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct listener *l = cls;
+    int fd = conn_fd(c);
+    (void)socket_context;
+
+    if (fd < 0 || (size_t)fd >= l->nw)
+        return;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct epoll_event ev;
+        uint32_t gen = atomic_fetch_add(&l->wgen, 1) + 1;
+        gen &= 0x7fffffffu;
+        atomic_store(&l->w[fd].state, W_BUSY);
+        atomic_store(&l->w[fd].gen, gen ? gen : 1);
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLRDHUP | EPOLLET;
+        ev.data.u64 = WATCH_TAG | (uint64_t)atomic_load(&l->w[fd].gen) << 32 | (uint32_t)fd;
+        epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+    } else {
+        /* called before libmicrohttpd closes the socket */
+        atomic_store(&l->w[fd].gen, 0);
+        atomic_store(&l->w[fd].state, W_NONE);
+        epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+    }
+}
+
+static void watch_event(struct listener *l, uint64_t tag)
+{
+    int fd = (int)(uint32_t)tag;
+    uint32_t gen = (uint32_t)(tag >> 32) & 0x7fffffffu;
+
+    if ((size_t)fd >= l->nw || atomic_load(&l->w[fd].gen) != gen)
+        return; /* closed since */
+    if (l->nhups == l->caphups) {
+        l->caphups = l->caphups ? 2 * l->caphups : 64;
+        l->hups = realloc(l->hups, l->caphups * sizeof(*l->hups));
+        if (!l->hups)
+            abort();
+    }
+    l->hups[l->nhups++] = (struct hup){.fd = fd, .gen = gen, .idle_ns = 0};
+}
+
+/* Shut down the closed-by-client connections that have had no request in progress for
+ * HUP_GRACE_NS (seen twice, so a request libmicrohttpd is just reading, line then headers,
+ * is never cut) and have no whole request waiting unread. Returns the poll timeout (ms) the
+ * next check needs, or -1. */
+static int watch_check(struct listener *l)
+{
+    uint64_t now = bt_mono_ns();
+    size_t k = 0;
+
+    for (size_t i = 0; i < l->nhups; i++) {
+        struct hup *h = &l->hups[i];
+        uint8_t st;
+        if (atomic_load(&l->w[h->fd].gen) != h->gen)
+            continue; /* closed: forget it */
+        st = atomic_load(&l->w[h->fd].state);
+        if (st != W_IDLE && st != W_HEAD) {
+            h->idle_ns = 0; /* a request is being served: libmicrohttpd finishes it */
+        } else if (!h->idle_ns) {
+            h->idle_ns = now;
+        } else if (now - h->idle_ns >= HUP_GRACE_NS) {
+            ssize_t r = recv(h->fd, l->peek, l->peek_cap, MSG_PEEK | MSG_DONTWAIT);
+            if (!(r > 0 && head_end(l->peek, (size_t)r))) {
+                if (atomic_load(&l->w[h->fd].gen) == h->gen)
+                    shutdown(h->fd, SHUT_RDWR); /* its next read fails: freed at once */
+                continue;
+            }
+            h->idle_ns = 0; /* a whole request waits: it will be read and answered */
+        }
+        l->hups[k++] = *h;
+    }
+    l->nhups = k;
+    return k ? (int)(HUP_GRACE_NS / 1000000u) : -1;
+}
+
+static void gate_event(struct listener *l, struct pending *p, uint32_t events)
+{
+    bool hup = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    ssize_t r;
+    size_t n, end, lines = 0;
+
+    if (p->fd < 0)
+        return; /* dropped earlier in this batch */
+    if (p->closing) {
+        char sink[4096];
+        while ((r = recv(p->fd, sink, sizeof(sink), 0)) > 0)
+            ;
+        if (r == 0 || errno != EAGAIN)
+            pending_drop(l, p);
+        return;
+    }
+    r = recv(p->fd, l->peek, l->peek_cap, MSG_PEEK);
+    if (r <= 0) {
+        if (r == 0 || errno != EAGAIN || hup)
+            pending_drop(l, p); /* closed (or reset) before the headers were complete */
+        return;
+    }
+    n = (size_t)r;
+    end = head_end(l->peek, n);
+    for (size_t i = 0; i < (end ? end : n); i++)
+        lines += l->peek[i] == '\n';
+    if (lines > HEAD_MAX_FIELDS + 2) {
+        gate_refuse(l, p, l->peek, n, BT_EHEADERS, 0);
+        return;
+    }
+    if (!end) {
+        if (hup)
+            pending_drop(l, p); /* an aborted request: free its connection now */
+        else if (n >= l->peek_cap)
+            gate_refuse(l, p, l->peek, n, BT_EHEADERS,
+                        memchr(l->peek, '\n', n) ? 0 : MHD_HTTP_URI_TOO_LONG);
+        return;
+    }
+    if (clen_overflows(l->peek, end)) {
+        gate_refuse(l, p, l->peek, n, BT_ETOOLARGE, 0);
+        return;
+    }
+    gate_handover(l, p);
+}
+
+static void gate_accept(struct listener *l)
+{
+    for (;;) {
+        struct pending *p = calloc(1, sizeof(*p));
+        struct epoll_event ev;
+
+        if (!p)
+            abort();
+        p->sl = sizeof(p->ss);
+        p->fd = accept4(l->lfd, (struct sockaddr *)&p->ss, &p->sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (p->fd < 0) {
+            free(p);
+            return; /* EAGAIN, or out of descriptors: the next event retries */
+        }
+        if (l->npending >= l->gate_max) {
+            /* full: the connection that has waited longest makes room */
+            pending_drop(l, l->head);
+        }
+        p->deadline_ns = bt_mono_ns() + (uint64_t)l->srv->config->header_timeout_s * 1000000000ull;
+        p->prev = l->tail;
+        if (l->tail)
+            l->tail->next = p;
+        else
+            l->head = p;
+        l->tail = p;
+        l->npending++;
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+        ev.data.ptr = p;
+        if (epoll_ctl(l->ep, EPOLL_CTL_ADD, p->fd, &ev) != 0)
+            pending_drop(l, p);
+    }
+}
+
+/* deadlines: a request whose headers are late gets 408; a refused client's linger ends */
+static int gate_expire(struct listener *l)
+{
+    uint64_t now = bt_mono_ns(), next = UINT64_MAX;
+    struct pending *p = l->head;
+
+    while (p) {
+        struct pending *nx = p->next;
+        if (p->deadline_ns <= now) {
+            if (p->closing)
+                pending_drop(l, p);
+            else
+                gate_refuse(l, p, "", 0, BT_EINVAL, 408);
+        } else if (p->deadline_ns < next) {
+            next = p->deadline_ns;
+        }
+        p = nx;
+    }
+    for (p = l->tail; p && p->closing; p = p->prev) /* refused just now: their linger */
+        if (p->deadline_ns < next)
+            next = p->deadline_ns;
+    if (next == UINT64_MAX)
+        return -1;
+    return (int)((next - now) / 1000000u) + 1;
+}
+
+static void *gate_run(void *arg)
+{
+    struct listener *l = arg;
+    struct epoll_event ev[GATE_EVENTS];
+    int timeout = -1;
+
+    for (;;) {
+        int n = epoll_wait(l->ep, ev, GATE_EVENTS, timeout);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.u64 & WATCH_TAG)
+                watch_event(l, ev[i].data.u64);
+            else if (ev[i].data.ptr == &l->wake)
+                return NULL;
+            else if (ev[i].data.ptr == l)
+                gate_accept(l);
+            else
+                gate_event(l, ev[i].data.ptr, ev[i].events);
+        }
+        timeout = gate_expire(l);
+        {
+            int wt = watch_check(l);
+            if (wt >= 0 && (timeout < 0 || wt < timeout))
+                timeout = wt;
+        }
+        while (l->grave) {
+            struct pending *p = l->grave;
+            l->grave = p->next;
+            free(p);
+        }
+    }
+}
+
+static int gate_start(struct listener *l, const struct sockaddr *sa, socklen_t sl,
+                      struct bt_err *err)
+{
+    struct epoll_event ev;
+    int one = 1;
+
+    l->lfd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (l->lfd < 0)
+        goto fail;
+    setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (sa->sa_family == AF_INET6)
+        setsockopt(l->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(l->lfd, sa, sl) != 0 || listen(l->lfd, 1024) != 0)
+        goto fail;
+    {
+        struct sockaddr_storage got;
+        socklen_t gl = sizeof(got);
+        if (getsockname(l->lfd, (struct sockaddr *)&got, &gl) != 0)
+            goto fail;
+        l->port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                  : ((struct sockaddr_in *)&got)->sin_port);
+    }
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (l->ep < 0 || l->wake < 0)
+        goto fail;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = l;
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->lfd, &ev) != 0)
+        goto fail;
+    ev.data.ptr = &l->wake;
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->wake, &ev) != 0)
+        goto fail;
+    l->gate_max = l->srv->config->conn_limit;
+    l->peek_cap = l->srv->config->max_header + 2;
+    l->peek = malloc(l->peek_cap);
+    l->ga = bt_arena_new();
+    {
+        struct rlimit rl;
+        l->nw = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < WATCH_MAX_FD
+                    ? (size_t)rl.rlim_cur
+                    : WATCH_MAX_FD;
+        l->w = calloc(l->nw, sizeof(*l->w));
+    }
+    if (!l->peek || !l->w)
+        abort();
+    if (pthread_create(&l->gate, NULL, gate_run, l) != 0)
+        goto fail;
+    l->gate_running = true;
+    return BT_OK;
+fail:
+    return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot listen on %s:%d (%s)", l->ctx->app->name,
+                   l->addr.host, l->addr.port, strerror(errno));
+}
+
+/* stop accepting: the gate thread ends, the listen socket and waiting connections close */
+static void gate_stop(struct listener *l)
+{
+    if (l->gate_running) {
+        uint64_t one = 1;
+        (void)!write(l->wake, &one, sizeof(one));
+        pthread_join(l->gate, NULL);
+        l->gate_running = false;
+    }
+    while (l->head)
+        pending_drop(l, l->head);
+    while (l->grave) {
+        struct pending *p = l->grave;
+        l->grave = p->next;
+        free(p);
+    }
+    if (l->lfd >= 0)
+        close(l->lfd);
+    if (l->ep >= 0)
+        close(l->ep);
+    if (l->wake >= 0)
+        close(l->wake);
+    l->lfd = l->ep = l->wake = -1;
+    free(l->peek);
+    l->peek = NULL;
+    free(l->hups);
+    l->hups = NULL;
+    l->nhups = l->caphups = 0;
+    if (l->ga)
+        bt_arena_free(l->ga);
+    l->ga = NULL;
+}
+
 /* ---- start and stop ---- */
 
 static int listener_start(struct bt_server *s, struct listener *l, struct bt_err *err)
@@ -436,8 +1052,8 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
     const struct bt_config *cfg = s->config;
     struct sockaddr_storage ss;
     socklen_t sl;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
-    const union MHD_DaemonInfo *di;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
     /* libmicrohttpd keeps the request line, headers and parsed query pairs in one pool per
      * connection and zeroes it between keep-alive requests, so its size is paid on every
      * request: 64 KiB measured as fast as 16 KiB, 512 KiB halved throughput
@@ -464,21 +1080,17 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
                            l->addr.host);
         sl = sizeof(*a4);
     }
-    (void)sl;
     l->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->conn_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
     if (!l->d)
-        return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot listen on %s:%d (%s)",
-                       l->ctx->app->name, l->addr.host, l->addr.port, strerror(errno));
-    di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
-    l->port = di ? di->port : l->addr.port;
-    return BT_OK;
+        return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot start the HTTP server (%s)",
+                       l->ctx->app->name, strerror(errno));
+    return gate_start(l, (struct sockaddr *)&ss, sl, err);
 }
 
 static int write_port_file(const struct bt_server *s, struct bt_err *err)
@@ -538,6 +1150,7 @@ int bt_server_start(const struct bt_config *config, const struct bt_app *const *
         }
         l = &s->l[s->n];
         l->srv = s;
+        l->lfd = l->ep = l->wake = -1;
         l->addr = bt_config_listen(config, apps[i]->name, apps[i]->default_port);
         rc = bt_app_ctx_new(apps[i], config, s->pool, &l->ctx, err);
         if (rc != BT_OK)
@@ -572,12 +1185,10 @@ void bt_server_stop(struct bt_server *s)
 
     if (!s)
         return;
-    /* 1. stop accepting on every listener. The listen socket is closed only after the daemon
-     * has stopped: its worker threads take it out of their epoll sets asynchronously, and a
-     * socket closed under them is a fatal error in libmicrohttpd. */
-    MHD_socket quiesced[BT_MAX_APPS];
+    /* 1. stop accepting on every listener: the gates own the listen sockets, so libmicrohttpd
+     * never has one to take out of its epoll sets (the old MHD_quiesce_daemon race) */
     for (size_t i = 0; i < s->n; i++)
-        quiesced[i] = s->l[i].d ? MHD_quiesce_daemon(s->l[i].d) : MHD_INVALID_SOCKET;
+        gate_stop(&s->l[i]);
     /* 2. let in-flight requests finish (bounded: a stuck client must not block shutdown) */
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 10;
@@ -590,8 +1201,8 @@ void bt_server_stop(struct bt_server *s)
     for (size_t i = 0; i < s->n; i++) {
         if (s->l[i].d)
             MHD_stop_daemon(s->l[i].d);
-        if (quiesced[i] != MHD_INVALID_SOCKET)
-            close(quiesced[i]);
+        s->l[i].nw = 0;
+        free(s->l[i].w); /* the keep-alive watch: libmicrohttpd has closed every connection */
     }
     for (size_t i = 0; i < s->n; i++)
         bt_app_ctx_free(s->l[i].ctx);

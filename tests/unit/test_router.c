@@ -75,9 +75,27 @@ static void test_static_and_params(void **state)
     assert_int_equal(np, 1);
     assert_string_equal(params[0].name, "vendor_id");
     assert_string_equal(params[0].value, "42");
-    assert_int_equal(match(f, BT_GET, "/api/v1/vendors/42/configs/", &idx, params, &np, &allow),
+    assert_int_equal(match(f, BT_GET, "/api/v1/vendors/42/configs", &idx, params, &np, &allow),
                      BT_MATCH_OK);
     assert_int_equal(idx, 4);
+    /* the raw path: no trailing slash, no empty segment, a parameter decoded after matching */
+    assert_int_equal(match(f, BT_GET, "/api/v1/vendors/42/configs/", &idx, params, &np, &allow),
+                     BT_MATCH_NO_PATH);
+    assert_int_equal(match(f, BT_GET, "/api/v1//vendors", &idx, params, &np, &allow),
+                     BT_MATCH_NO_PATH);
+    assert_int_equal(match(f, BT_GET, "/api/v1/vendors%2F42", &idx, params, &np, &allow),
+                     BT_MATCH_NO_PATH);
+    assert_int_equal(match(f, BT_GET, "/api/v1/vendors/4%2F2", &idx, params, &np, &allow),
+                     BT_MATCH_NO_PATH);
+    assert_int_equal(match(f, BT_GET, "/api/v1/vendors/42%00", &idx, params, &np, &allow),
+                     BT_MATCH_NO_PATH);
+    assert_int_equal(match(f, BT_GET, "/api/v1/vendors/4%2", &idx, params, &np, &allow),
+                     BT_MATCH_NO_PATH);
+    assert_int_equal(match(f, BT_GET, "/api/v1/vendors/%ff", &idx, params, &np, &allow),
+                     BT_MATCH_NO_PATH);
+    assert_int_equal(match(f, BT_GET, "/api/v1/vendors/%34%32", &idx, params, &np, &allow),
+                     BT_MATCH_OK);
+    assert_string_equal(params[0].value, "42");
     assert_int_equal(match(f, BT_GET, "/", &idx, params, &np, &allow), BT_MATCH_OK);
     assert_int_equal(idx, 8);
 }
