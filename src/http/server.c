@@ -59,10 +59,18 @@ struct watch {
     _Atomic uint8_t state;
 };
 
+/* one client address (an IPv6 /64) with connections in the gate */
+struct gate_addr {
+    uint8_t key[16];
+    size_t n; /* its connections in the gate */
+    struct gate_addr *next;
+};
+
 /* a connection in the gate: accepted, request line + headers not yet complete */
 struct pending {
     int fd;
     bool closing; /* answered by the gate; reading until the client closes */
+    struct gate_addr *who;
     uint64_t deadline_ns;
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -81,6 +89,8 @@ struct listener {
     pthread_t gate;
     struct pending *head, *tail, *grave;
     size_t npending, gate_max;
+    struct gate_addr **addrs; /* by hash of the address; naddrs buckets, a power of two */
+    size_t naddrs;
     char *peek;
     size_t peek_cap;
     struct bt_arena *ga;
@@ -603,12 +613,83 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
  *     fit, else 431; more than HEAD_MAX_FIELDS header lines: 431; a Content-Length no 64-bit
  *     number can hold: 413. Each in the service's envelope, then the connection is read to
  *     its end (LINGER_NS at most) so the client sees the answer instead of a reset;
- *   - the gate holds at most BENTO_CONN_LIMIT connections: when full, the OLDEST one is
- *     dropped. A client that sends its headers at once never waits in the gate, so slow or
- *     stalled clients only compete with each other, and libmicrohttpd's connection slots are
- *     used only by requests whose headers arrived.
- * Later requests on a keep-alive connection are read by libmicrohttpd itself and do not pass
- * the gate (docs/ARCHITECTURE.md, "The gate"). */
+ *   - the gate holds at most BENTO_CONN_LIMIT connections: when full, the oldest one of the
+ *     address with the most connections in the gate is dropped. A client that sends its headers at
+ * once never waits in the gate, so slow or stalled clients only compete with each other, and
+ * libmicrohttpd's connection slots are used only by requests whose headers arrived. Later requests
+ * on a keep-alive connection are read by libmicrohttpd itself and do not pass the gate
+ * (docs/ARCHITECTURE.md, "The gate"). */
+
+/* The gate's fairness: when it is full, the connection that makes room is the oldest one of
+ * the address holding the most connections in the gate, so a flood from one address (or one
+ * IPv6 /64, which one host commonly has) pushes out its own connections, not a slow but honest
+ * client elsewhere. */
+static void addr_key(const struct sockaddr_storage *ss, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    if (ss->ss_family == AF_INET6)
+        memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 8);
+    else if (ss->ss_family == AF_INET)
+        memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+}
+
+static size_t addr_bucket(const struct listener *l, const uint8_t key[16])
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (int i = 0; i < 16; i++)
+        h = (h ^ key[i]) * 1099511628211ull;
+    return (size_t)(h & (l->naddrs - 1));
+}
+
+static struct gate_addr *addr_hold(struct listener *l, const struct sockaddr_storage *ss)
+{
+    uint8_t key[16];
+    struct gate_addr *a;
+    size_t b;
+
+    addr_key(ss, key);
+    b = addr_bucket(l, key);
+    for (a = l->addrs[b]; a; a = a->next)
+        if (!memcmp(a->key, key, 16))
+            break;
+    if (!a) {
+        a = calloc(1, sizeof(*a));
+        if (!a)
+            abort();
+        memcpy(a->key, key, 16);
+        a->next = l->addrs[b];
+        l->addrs[b] = a;
+    }
+    a->n++;
+    return a;
+}
+
+static void addr_release(struct listener *l, struct gate_addr *a)
+{
+    struct gate_addr **pp;
+
+    if (--a->n)
+        return;
+    for (pp = &l->addrs[addr_bucket(l, a->key)]; *pp != a; pp = &(*pp)->next)
+        ;
+    *pp = a->next;
+    free(a);
+}
+
+/* the connection that makes room in a full gate: the oldest of the addresses holding the most */
+static struct pending *gate_victim(const struct listener *l)
+{
+    size_t most = 0;
+    struct pending *p;
+
+    for (size_t b = 0; b < l->naddrs; b++)
+        for (const struct gate_addr *a = l->addrs[b]; a; a = a->next)
+            if (a->n > most)
+                most = a->n;
+    for (p = l->head; p && p->who->n != most; p = p->next)
+        ;
+    return p ? p : l->head;
+}
 
 static void pending_unlink(struct listener *l, struct pending *p)
 {
@@ -628,6 +709,7 @@ static void pending_unlink(struct listener *l, struct pending *p)
 static void pending_drop(struct listener *l, struct pending *p)
 {
     pending_unlink(l, p);
+    addr_release(l, p->who);
     close(p->fd); /* also leaves the epoll set */
     p->fd = -1;
     p->next = l->grave;
@@ -727,6 +809,7 @@ static void gate_handover(struct listener *l, struct pending *p)
 
     epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
     pending_unlink(l, p);
+    addr_release(l, p->who);
     p->fd = -1;
     p->next = l->grave;
     l->grave = p;
@@ -878,10 +961,9 @@ static void gate_accept(struct listener *l)
             free(p);
             return; /* EAGAIN, or out of descriptors: the next event retries */
         }
-        if (l->npending >= l->gate_max) {
-            /* full: the connection that has waited longest makes room */
-            pending_drop(l, l->head);
-        }
+        if (l->npending >= l->gate_max)
+            pending_drop(l, gate_victim(l)); /* full: see "the gate's fairness" */
+        p->who = addr_hold(l, &p->ss);
         p->deadline_ns = bt_mono_ns() + (uint64_t)l->srv->config->header_timeout_s * 1000000000ull;
         p->prev = l->tail;
         if (l->tail)
@@ -991,6 +1073,11 @@ static int gate_start(struct listener *l, const struct sockaddr *sa, socklen_t s
     if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->wake, &ev) != 0)
         goto fail;
     l->gate_max = l->srv->config->conn_limit;
+    for (l->naddrs = 64; l->naddrs < l->gate_max; l->naddrs *= 2)
+        ;
+    l->addrs = calloc(l->naddrs, sizeof(*l->addrs));
+    if (!l->addrs)
+        abort();
     l->peek_cap = l->srv->config->max_header + 2;
     l->peek = malloc(l->peek_cap);
     l->ga = bt_arena_new();
@@ -1036,6 +1123,8 @@ static void gate_stop(struct listener *l)
         close(l->wake);
     l->lfd = l->ep = l->wake = -1;
     free(l->peek);
+    free(l->addrs);
+    l->addrs = NULL;
     l->peek = NULL;
     free(l->hups);
     l->hups = NULL;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -453,6 +454,9 @@ struct bt_test_proc *bt_test_proc_start(const char *services, const char *const 
         char logpath[128];
         int logfd;
         close(fds[0]);
+        /* a test that fails half-way never leaves bento running (holding ctest's output pipe):
+         * it dies with the thread that started it, so start it from the test's main thread */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         snprintf(logpath, sizeof(logpath), "%s/bento.log", p->dir);
         logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (logfd >= 0) {

@@ -264,7 +264,8 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int open_conn(struct bt_test_proc *p)
+/* a connection to vendorchat from the loopback address `from` (127.0.0.X) */
+static int open_conn_from(struct bt_test_proc *p, const char *from)
 {
     struct sockaddr_in sa;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -272,10 +273,19 @@ static int open_conn(struct bt_test_proc *p)
     assert_true(fd >= 0);
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, from, &sa.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)bt_test_proc_port(p, "vendorchat"));
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     return fd;
+}
+
+static int open_conn(struct bt_test_proc *p)
+{
+    return open_conn_from(p, "127.0.0.1");
 }
 
 static void send_all(int fd, const char *s)
@@ -464,6 +474,59 @@ static void test_slow_clients_do_not_starve_others(void **state)
     assert_int_equal(bt_test_proc_stop(p), 0);
 }
 
+static void test_full_gate_evicts_the_flooding_address(void **state)
+{
+    enum { LIMIT = 8, N = 30 };
+    static const char *const env[] = {"BENTO_CONN_TIMEOUT=60", "BENTO_HEADER_TIMEOUT=60",
+                                      "BENTO_CONN_LIMIT=8", NULL};
+    struct bt_test_proc *p = bt_test_proc_start("vendorchat", NULL, env);
+    int honest, fds[N];
+    unsigned dropped = 0;
+    uint64_t deadline;
+    bool closed;
+    char *got;
+
+    (void)state;
+    /* a slow but honest client elsewhere is the oldest connection in the gate ... */
+    honest = open_conn_from(p, "127.0.0.2");
+    send_all(honest, "GET /health HTTP/1.1\r\nHost: t\r\n");
+    /* ... then one address opens many more slow connections than the gate holds */
+    for (int i = 0; i < N; i++) {
+        fds[i] = open_conn_from(p, "127.0.0.3");
+        send_all(fds[i], "GET /health HTTP/1.1\r\nHost: t\r\nX-Trickle: 1\r\n");
+    }
+    /* the gate makes room for them: N + 1 - LIMIT connections are closed in all, and each
+     * must be one of the flooding address's own */
+    deadline = now_ms() + 10000;
+    while (dropped < N + 1 - LIMIT) {
+        struct pollfd pfd[N];
+        for (int i = 0; i < N; i++)
+            pfd[i] = (struct pollfd){.fd = fds[i], .events = fds[i] >= 0 ? POLLIN : 0};
+        assert_true(now_ms() < deadline);
+        assert_true(poll(pfd, N, (int)(deadline - now_ms())) > 0);
+        for (int i = 0; i < N; i++) {
+            char c;
+            if (fds[i] < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            assert_true(recv(fds[i], &c, 1, MSG_DONTWAIT) <= 0); /* closed, no answer */
+            close(fds[i]);
+            fds[i] = -1;
+            dropped++;
+        }
+    }
+    /* the honest client, still connected, finishes its request and is answered */
+    send_all(honest, "Connection: close\r\n\r\n");
+    got = read_to_close(honest, now_ms() + 5000, &closed);
+    assert_true(closed);
+    assert_true(!strncmp(got, "HTTP/1.1 200 ", 13));
+    free(got);
+    close(honest);
+    for (int i = 0; i < N; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    assert_int_equal(bt_test_proc_stop(p), 0);
+}
+
 static void test_body_minimum_rate(void **state)
 {
     /* one second of grace, then at least 1000 bytes per second on average */
@@ -518,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_aborted_keep_alive_request_freed),
         cmocka_unit_test(test_header_deadline_408),
         cmocka_unit_test(test_slow_clients_do_not_starve_others),
+        cmocka_unit_test(test_full_gate_evicts_the_flooding_address),
         cmocka_unit_test(test_body_minimum_rate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
