@@ -63,6 +63,16 @@ static void test_numbering(void **state)
     race_numbering(*state, 8, 25);
 }
 
+static void test_material_delete_vs_create(void **state)
+{
+    race_material_delete(*state, 40, false);
+}
+
+static void test_material_delete_vs_edit(void **state)
+{
+    race_material_delete(*state, 40, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -70,6 +80,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_for_few, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_material_delete_vs_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_material_delete_vs_edit, setup, teardown),
     };
 
     bt_test_engine();

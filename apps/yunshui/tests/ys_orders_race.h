@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * ys_orders_race.h - the orders concurrency cases (note yunshui.md "Orders": numbers unique
- * per year, stock taken atomically), written once and run by two tiers: in-process
+ * per year, stock taken atomically; "Materials": a material used by an open order cannot be
+ * deleted, also while that order is being written), written once and run by two tiers: in-process
  * (test_orders_race_http.c, threads calling bt_test_request on one app) and against the
  * real binary (test_orders_race_bb.c, threads calling bt_test_http).
  * Threads never call cmocka assertions (a failed assertion long-jumps on the main thread's
@@ -109,11 +110,13 @@ struct race_job {
     struct race *x;
     pthread_barrier_t *go;
     const char *token;
+    const char *method; /* NULL: POST for creations, PUT otherwise */
     char path[128];
     char body[256];
     int repeat;     /* creations: how many; status changes: 1 */
     int status;     /* last HTTP status */
     char code[48];  /* last error code */
+    char id[48];    /* last /data/id answered, or "" */
     char **numbers; /* creations: orderNumber of each, malloc'd */
     int created;    /* creations that got 201 */
     int other;      /* creations that got anything else */
@@ -126,9 +129,17 @@ static void *race_run(void *arg)
 
     pthread_barrier_wait(j->go);
     for (int i = 0; i < j->repeat; i++) {
-        race_send(j->x, j->token, j->numbers ? "POST" : "PUT", j->path, j->body, &r);
+        const char *id;
+
+        race_send(j->x, j->token,
+                  j->method    ? j->method
+                  : j->numbers ? "POST"
+                               : "PUT",
+                  j->path, j->body, &r);
         j->status = r.status;
         snprintf(j->code, sizeof(j->code), "%s", ys_code(&r));
+        id = bt_json_str(r.json, "/data/id");
+        snprintf(j->id, sizeof(j->id), "%s", id ? id : "");
         if (j->numbers && r.status == 201) {
             const char *n = bt_json_str(r.json, "/data/orderNumber");
             j->numbers[j->created++] = strdup(n ? n : "");
@@ -275,6 +286,71 @@ static void race_same_order(struct race *x)
     bt_test_resp_release(&r);
     free(m);
     free(o);
+}
+
+/* A material deleted while an order naming it is created (edit: while an order is edited to
+ * name it): the two never both succeed (docs/apps/yunshui.md, Materials "Delete"). Either the
+ * order is written first and the delete gets 409 RESOURCE_IN_USE, or the delete is and the
+ * order gets 422 基材不存在 (an edited order keeps its items); an item never loses its
+ * materialId. Many rounds, each on a fresh material, so both orders of arrival occur. */
+static void race_material_delete(struct race *x, int rounds, bool edit)
+{
+    char *other = edit ? race_material(x, 1000) : NULL;
+    struct bt_test_resp r = {0};
+
+    for (int round = 0; round < rounds; round++) {
+        char *m = race_material(x, 10);
+        char *o = edit ? race_order(x, other, 1) : NULL;
+        struct race_job jobs[2];
+        char path[128];
+        const char *kept;
+
+        memset(jobs, 0, sizeof(jobs));
+        for (int i = 0; i < 2; i++) {
+            jobs[i].x = x;
+            jobs[i].token = x->admin;
+            jobs[i].repeat = 1;
+        }
+        jobs[0].method = edit ? "PUT" : "POST";
+        if (edit)
+            snprintf(jobs[0].path, sizeof(jobs[0].path), "/v1/orders/%s", o);
+        else
+            snprintf(jobs[0].path, sizeof(jobs[0].path), "/v1/orders");
+        snprintf(
+            jobs[0].body, sizeof(jobs[0].body),
+            "{\"customerName\":\"競爭客戶\",\"items\":[{\"materialId\":\"%s\",\"quantity\":1}]}",
+            m);
+        jobs[1].method = "DELETE";
+        snprintf(jobs[1].path, sizeof(jobs[1].path), "/v1/materials/%s", m);
+        race_go(jobs, 2);
+
+        if (jobs[0].status == (edit ? 200 : 201)) {
+            if (jobs[1].status != 409 || strcmp(jobs[1].code, "RESOURCE_IN_USE") != 0)
+                fail_msg("round %d: order written, delete answered %d %s", round, jobs[1].status,
+                         jobs[1].code);
+            kept = m;
+        } else if (jobs[0].status == 422 && !strcmp(jobs[0].code, "VALIDATION_ERROR")) {
+            if (jobs[1].status != 200)
+                fail_msg("round %d: order refused, delete answered %d %s", round, jobs[1].status,
+                         jobs[1].code);
+            kept = other; /* NULL for a creation: nothing was written */
+        } else {
+            fail_msg("round %d: order answered %d %s", round, jobs[0].status, jobs[0].code);
+        }
+        if (kept) {
+            snprintf(path, sizeof(path), "/v1/orders/%s", edit ? o : jobs[0].id);
+            race_send(x, x->admin, "GET", path, NULL, &r);
+            assert_int_equal(r.status, 200);
+            assert_int_equal(json_array_size(bt_json_at(r.json, "/data/items")), 1);
+            if (!json_is_string(bt_json_at(r.json, "/data/items/0/materialId")))
+                fail_msg("round %d: the item lost its material: %s", round, r.body);
+            assert_string_equal(bt_json_str(r.json, "/data/items/0/materialId"), kept);
+        }
+        free(m);
+        free(o);
+    }
+    bt_test_resp_release(&r);
+    free(other);
 }
 
 static int race_cmp(const void *a, const void *b)
