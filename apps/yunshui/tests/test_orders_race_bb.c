@@ -73,6 +73,11 @@ static void test_material_delete_vs_edit(void **state)
     race_material_delete(*state, 40, true);
 }
 
+static void test_stock_hammer(void **state)
+{
+    race_stock_hammer(*state, 8, 12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -82,6 +87,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_numbering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_material_delete_vs_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_material_delete_vs_edit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stock_hammer, setup, teardown),
     };
 
     bt_test_engine();
