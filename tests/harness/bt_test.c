@@ -382,11 +382,14 @@ struct bt_test_proc {
     pid_t pid;
     char dir[64];
     char *url;
+    bool owns_db; /* false for a twin: the database is its first process's */
+    char *services;
+    char **args, **env; /* NULL-terminated copies, for restarts and twins */
     size_t napps;
     char apps[BT_MAX_APPS][32];
     int ports[BT_MAX_APPS];
     char mounts[BT_MAX_APPS][64];
-    json_t *docs[BT_MAX_APPS]; /* each app's /openapi.json, fetched once at start */
+    json_t *docs[BT_MAX_APPS]; /* each app's /openapi.json, fetched at every start */
 };
 
 static void rm_rf(const char *dir)
@@ -400,33 +403,79 @@ static void rm_rf(const char *dir)
     }
 }
 
-static void proc_fetch_doc(struct bt_test_proc *p, size_t i);
+static char **strv_copy(const char *const *v)
+{
+    size_t n = 0;
+    char **out;
 
-struct bt_test_proc *bt_test_proc_start(const char *services, const char *const *extra_args,
-                                        const char *const *env)
+    while (v && v[n])
+        n++;
+    out = calloc(n + 1, sizeof(*out));
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(out[i] = strdup(v[i]));
+    return out;
+}
+
+static void strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void proc_fetch_doc(struct bt_test_proc *p, size_t i);
+static const json_t *proc_doc(struct bt_test_proc *p, const char *app);
+
+/* A process description on a fresh data directory and on url (NULL: a fresh database it
+ * owns); proc_spawn runs it. */
+static struct bt_test_proc *proc_new(const char *services, const char *const *extra_args,
+                                     const char *const *env, const char *url)
 {
     struct bt_test_proc *p = calloc(1, sizeof(*p));
+    char *svc, *save = NULL, *tok;
+
+    assert_non_null(p);
+    if (!getenv("BENTO_BIN"))
+        fail_msg("BENTO_BIN is not set (ctest sets it)");
+    strcpy(p->dir, "/tmp/bt-proc-XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    p->owns_db = url == NULL;
+    p->url = url ? strdup(url) : bt_test_db_url_new();
+    assert_non_null(p->url);
+    assert_non_null(p->services = strdup(services));
+    p->args = strv_copy(extra_args);
+    p->env = strv_copy(env);
+    svc = strdup(services);
+    assert_non_null(svc);
+    for (tok = strtok_r(svc, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        assert_true(p->napps < BT_MAX_APPS);
+        snprintf(p->apps[p->napps], sizeof(p->apps[0]), "%s", tok);
+        p->napps++;
+    }
+    free(svc);
+    return p;
+}
+
+/* Run p's command and wait until every listener is up (the port file is a pipe: EOF means
+ * bento died, and the test fails with its log). */
+static void proc_spawn(struct bt_test_proc *p)
+{
     const char *bin = getenv("BENTO_BIN");
     int fds[2];
-    char portfile[32], *svc, *save = NULL, *tok;
+    char portfile[32];
     const char *argv[64];
     size_t argc = 0, got = 0;
     char buf[2048];
     char *listens[BT_MAX_APPS];
 
-    assert_non_null(p);
-    if (!bin)
-        fail_msg("BENTO_BIN is not set (ctest sets it)");
-    strcpy(p->dir, "/tmp/bt-proc-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
-    p->url = bt_test_db_url_new();
     assert_int_equal(pipe(fds), 0);
     snprintf(portfile, sizeof(portfile), "/dev/fd/%d", fds[1]);
 
     argv[argc++] = bin;
     argv[argc++] = "serve";
     argv[argc++] = "--services";
-    argv[argc++] = services;
+    argv[argc++] = p->services;
     argv[argc++] = "--data-dir";
     argv[argc++] = p->dir;
     argv[argc++] = "--db";
@@ -435,17 +484,16 @@ struct bt_test_proc *bt_test_proc_start(const char *services, const char *const 
     argv[argc++] = portfile;
     argv[argc++] = "--threads";
     argv[argc++] = "4";
-    svc = strdup(services);
-    for (tok = strtok_r(svc, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        assert_true(p->napps < BT_MAX_APPS);
-        snprintf(p->apps[p->napps], sizeof(p->apps[0]), "%s", tok);
-        assert_true(asprintf(&listens[p->napps], "%s=127.0.0.1:0", tok) > 0);
+    for (size_t i = 0; i < p->napps; i++) {
+        assert_true(asprintf(&listens[i], "%s=127.0.0.1:0", p->apps[i]) > 0);
         argv[argc++] = "--listen";
-        argv[argc++] = listens[p->napps];
-        p->napps++;
+        argv[argc++] = listens[i];
+        p->ports[i] = 0;
     }
-    for (size_t i = 0; extra_args && extra_args[i]; i++)
-        argv[argc++] = extra_args[i];
+    for (size_t i = 0; p->args[i]; i++) {
+        assert_true(argc < 63);
+        argv[argc++] = p->args[i];
+    }
     argv[argc] = NULL;
 
     p->pid = fork();
@@ -463,15 +511,14 @@ struct bt_test_proc *bt_test_proc_start(const char *services, const char *const 
             dup2(logfd, 2);
             close(logfd);
         }
-        for (size_t i = 0; env && env[i]; i++)
-            putenv((char *)(uintptr_t)env[i]);
+        for (size_t i = 0; p->env[i]; i++)
+            putenv(p->env[i]);
         execv(bin, (char *const *)(uintptr_t)argv);
         _exit(127);
     }
     close(fds[1]);
     for (size_t i = 0; i < p->napps; i++)
         free(listens[i]);
-    free(svc);
     /* read "name host port" lines until every app reported (EOF = the child died) */
     for (;;) {
         size_t lines = 0;
@@ -512,31 +559,73 @@ struct bt_test_proc *bt_test_proc_start(const char *services, const char *const 
     }
     for (size_t i = 0; i < p->napps; i++)
         proc_fetch_doc(p, i);
+}
+
+/* Wait for p's process to end; its exit status, or 128 + the signal that ended it. */
+static int proc_reap(struct bt_test_proc *p)
+{
+    int status = 0;
+
+    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    for (size_t i = 0; i < p->napps; i++) {
+        json_decref(p->docs[i]);
+        p->docs[i] = NULL;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct bt_test_proc *bt_test_proc_start(const char *services, const char *const *extra_args,
+                                        const char *const *env)
+{
+    struct bt_test_proc *p = proc_new(services, extra_args, env, NULL);
+
+    proc_spawn(p);
     return p;
+}
+
+struct bt_test_proc *bt_test_proc_twin(struct bt_test_proc *p)
+{
+    struct bt_test_proc *q =
+        proc_new(p->services, (const char *const *)p->args, (const char *const *)p->env, p->url);
+
+    proc_spawn(q);
+    return q;
+}
+
+int bt_test_proc_restart(struct bt_test_proc *p)
+{
+    int ended = proc_reap(p);
+
+    proc_spawn(p);
+    return ended;
 }
 
 int bt_test_proc_stop(struct bt_test_proc *p)
 {
-    int status = 0;
+    int ended;
 
     if (!p)
         return 0;
     kill(p->pid, SIGTERM);
-    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ended = proc_reap(p);
+    if (ended != 0) {
         char cmd[160];
         snprintf(cmd, sizeof(cmd), "cat %s/bento.log >&2", p->dir);
         if (system(cmd) != 0) {
             /* diagnostic only */
         }
     }
-    for (size_t i = 0; i < p->napps; i++)
-        json_decref(p->docs[i]);
-    bt_test_db_url_release(p->url);
+    if (p->owns_db)
+        bt_test_db_url_release(p->url);
+    else
+        free(p->url);
     rm_rf(p->dir);
+    free(p->services);
+    strv_free(p->args);
+    strv_free(p->env);
     free(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return ended;
 }
 
 void bt_test_proc_kill(struct bt_test_proc *p, int sig)
@@ -748,10 +837,11 @@ static size_t curl_header(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* One request over libcurl; iface (NULL = default) is the local address to send from. */
-static void http_do(struct bt_test_proc *p, const char *app, const char *method, const char *path,
-                    const char *const *headers, const void *body, size_t n, struct bt_test_resp *r,
-                    const char *iface)
+/* One request over libcurl; iface (NULL = default) is the local address to send from.
+ * CURLE_OK with r filled, or the transport's error with r released. */
+static CURLcode http_do(struct bt_test_proc *p, const char *app, const char *method,
+                        const char *path, const char *const *headers, const void *body, size_t n,
+                        struct bt_test_resp *r, const char *iface)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
@@ -790,15 +880,41 @@ static void http_do(struct bt_test_proc *p, const char *app, const char *method,
     if (iface)
         curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
     cc = curl_easy_perform(c);
-    if (cc != CURLE_OK)
-        fail_msg("http %s %s: %s", method, path, curl_easy_strerror(cc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    r->status = (int)status;
-    resp_set_body(r, sink.buf ? sink.buf : "", sink.len);
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        r->status = (int)status;
+        resp_set_body(r, sink.buf ? sink.buf : "", sink.len);
+    } else {
+        bt_test_resp_release(r); /* headers of a cut answer */
+    }
     free(sink.buf);
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     free(url);
+    return cc;
+}
+
+/* http_do that fails the test when no answer arrives. */
+static void http_must(struct bt_test_proc *p, const char *app, const char *method, const char *path,
+                      const char *const *headers, const void *body, size_t n,
+                      struct bt_test_resp *r, const char *iface)
+{
+    CURLcode cc = http_do(p, app, method, path, headers, body, n, r, iface);
+
+    if (cc != CURLE_OK)
+        fail_msg("http %s %s: %s", method, path, curl_easy_strerror(cc));
+}
+
+/* The contract check of an answer (docs/TESTING.md, "The contract validator"). */
+static void http_check(struct bt_test_proc *p, const char *app, const char *method,
+                       const char *path, const struct bt_test_resp *r)
+{
+    char why[1024];
+
+    if (bt_test_contract_check(proc_doc(p, app), method, path, r->status,
+                               bt_test_resp_header(r, "content-type"), r->body, r->len, why,
+                               sizeof why))
+        fail_msg("contract: %s", why);
 }
 
 /* App i's OpenAPI document, fetched once when the process starts (its mount comes from the
@@ -811,7 +927,7 @@ static void proc_fetch_doc(struct bt_test_proc *p, size_t i)
 
     memset(&d, 0, sizeof d);
     assert_true(asprintf(&url, "%s/openapi.json", p->mounts[i]) > 0);
-    http_do(p, p->apps[i], "GET", url, NULL, NULL, 0, &d, "127.0.0.2");
+    http_must(p, p->apps[i], "GET", url, NULL, NULL, 0, &d, "127.0.0.2");
     if (d.status != 200 || !json_is_object(d.json) || !json_object_get(d.json, "openapi"))
         fail_msg("contract: GET %s of %s answered %d", url, p->apps[i], d.status);
     p->docs[i] = json_incref(d.json);
@@ -831,20 +947,24 @@ static const json_t *proc_doc(struct bt_test_proc *p, const char *app)
 void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
                   const char *const *headers, const void *body, size_t n, struct bt_test_resp *r)
 {
-    char why[1024];
+    http_must(p, app, method, path, headers, body, n, r, NULL);
+    http_check(p, app, method, path, r);
+}
 
-    http_do(p, app, method, path, headers, body, n, r, NULL);
-    if (bt_test_contract_check(proc_doc(p, app), method, path, r->status,
-                               bt_test_resp_header(r, "content-type"), r->body, r->len, why,
-                               sizeof why))
-        fail_msg("contract: %s", why);
+int bt_test_http_try(struct bt_test_proc *p, const char *app, const char *method, const char *path,
+                     const char *const *headers, const void *body, size_t n, struct bt_test_resp *r)
+{
+    if (http_do(p, app, method, path, headers, body, n, r, NULL) != CURLE_OK)
+        return -1;
+    http_check(p, app, method, path, r);
+    return 0;
 }
 
 void bt_test_http_unchecked(struct bt_test_proc *p, const char *app, const char *method,
                             const char *path, const char *const *headers, const void *body,
                             size_t n, struct bt_test_resp *r)
 {
-    http_do(p, app, method, path, headers, body, n, r, NULL);
+    http_must(p, app, method, path, headers, body, n, r, NULL);
 }
 
 char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size_t n,

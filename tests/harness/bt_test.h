@@ -91,6 +91,17 @@ int bt_test_proc_stop(struct bt_test_proc *p);
 int bt_test_proc_port(const struct bt_test_proc *p, const char *app);
 /** Send a signal without waiting (graceful-shutdown tests); bt_test_proc_stop still reaps. */
 void bt_test_proc_kill(struct bt_test_proc *p, int sig);
+/** Start p again after its process ended (a crash test sends bt_test_proc_kill(p, SIGKILL)
+ *  first; restarting a process that is still running waits for it to end): reaps it, then
+ *  runs the same command (services, arguments, environment) on the same database and data
+ *  directory and waits until every listener is up. Ports change; the OpenAPI documents are
+ *  fetched again. Returns how the previous process ended: its exit status, or 128 + the
+ *  signal. */
+int bt_test_proc_restart(struct bt_test_proc *p);
+/** A second bento with p's services, arguments and environment on p's database, with its own
+ *  data directory and ports (several instances sharing one PostgreSQL). p owns the database:
+ *  stop the twin first. */
+struct bt_test_proc *bt_test_proc_twin(struct bt_test_proc *p);
 const char *bt_test_proc_data_dir(const struct bt_test_proc *p);
 
 /** Run the bento binary as bt_test_proc_start would (same arguments, a fresh database and data
@@ -115,6 +126,13 @@ const char *bt_test_source_dir(void);
 /** HTTP request to the process's listener for app (libcurl). */
 void bt_test_http(struct bt_test_proc *p, const char *app, const char *method, const char *path,
                   const char *const *headers, const void *body, size_t n, struct bt_test_resp *r);
+
+/** bt_test_http for a request that a crash may cut (kill -9 under load): 0 when an answer
+ *  arrived (r filled and contract-checked), -1 when the connection was refused or broke
+ *  before the whole answer came (r released; the test does not fail). */
+int bt_test_http_try(struct bt_test_proc *p, const char *app, const char *method, const char *path,
+                     const char *const *headers, const void *body, size_t n,
+                     struct bt_test_resp *r);
 
 /** The same without the contract check: ONLY for deliberately non-conformant probes (a
  *  request the HTTP layer refuses before any route, a hand-made protocol violation) whose

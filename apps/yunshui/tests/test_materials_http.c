@@ -610,6 +610,33 @@ static void test_delete_in_use(void **state)
     bt_test_resp_release(&r);
 }
 
+/* issue 7 §3: the database itself refuses to delete a material an item names (ON DELETE
+ * NO ACTION, 0004_order_items_restrict.sql), so an order the handler's check cannot see yet
+ * (PostgreSQL: written after the check) makes the delete fail instead of losing its material */
+static void test_delete_refused_by_foreign_key(void **state)
+{
+    struct fixture *f = *state;
+    struct bt_test_resp r = {0};
+    char *id = create(f, "{\"name\":\"玻璃\"}");
+    struct bt_db *db;
+    struct bt_err err;
+    int64_t changed = -1;
+
+    add_order(f, "aaaaaaaa-0000-4000-8000-000000000003", "ORD-2024-003", "PENDING",
+              "bbbbbbbb-0000-4000-8000-000000000003", id);
+    db = bt_test_db_get(f->t);
+    bt_err_clear(&err);
+    assert_int_equal(bt_db_exec(db, &changed, "DELETE FROM yunshui_materials WHERE id = $1",
+                                BT_ARGS(bt_text(id)), &err),
+                     BT_ECONFLICT);
+    assert_string_equal(err.msg, "foreign key constraint violated");
+    bt_test_db_put(f->t, db);
+    req(f, f->admin, "GET", NULL, &r, "/v1/materials/%s", id);
+    assert_int_equal(r.status, 200);
+    free(id);
+    bt_test_resp_release(&r);
+}
+
 /* ---- access ---- */
 
 /* note "Roles": USER may read materials; every write is 403; no token is 401 */
@@ -1034,6 +1061,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_update_partial, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_refused_by_foreign_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_reads_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sort, setup, teardown),

@@ -63,6 +63,21 @@ static void test_numbering(void **state)
     race_numbering(*state, 8, 25);
 }
 
+static void test_material_delete_vs_create(void **state)
+{
+    race_material_delete(*state, 40, false);
+}
+
+static void test_material_delete_vs_edit(void **state)
+{
+    race_material_delete(*state, 40, true);
+}
+
+static void test_stock_hammer(void **state)
+{
+    race_stock_hammer(*state, 8, 12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -70,6 +85,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_for_few, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_material_delete_vs_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_material_delete_vs_edit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stock_hammer, setup, teardown),
     };
 
     bt_test_engine();
