@@ -158,24 +158,25 @@ int yunshui_login(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     const char *password = bt_req_str(rq, "password");
     const char *key = yunshui_fold(rq->arena, bt_req_str(rq, "username"));
-    struct bt_db *db;
+    struct bt_db *db = bt_req_db(rq, err);
     struct bt_session_grant g;
     struct bt_rows *rows;
     const char *id, *name, *role, *hash;
     char *token;
     int rc;
 
-    /* before anything else: a locked-out client learns nothing, not even a right password */
-    rc = login_throttle(rq, rs, key, err);
-    if (rc != BT_OK)
-        return rc;
-    db = bt_req_db(rq, err);
     if (!db)
         return err->code;
     rc = bt_db_query(db, rq->arena, &rows,
                      "SELECT " YUNSHUI_USER_COLUMNS ", password_hash FROM yunshui_users"
                      " WHERE username_key = $1",
                      BT_ARGS(bt_text(key)), err);
+    if (rc != BT_OK)
+        return rc;
+    /* before any password is looked at (a locked-out client learns nothing, not even that a
+     * password is right), after what can fail otherwise (an attempt is a failure until it
+     * succeeds) */
+    rc = login_throttle(rq, rs, key, err);
     if (rc != BT_OK)
         return rc;
     if (rows->nrows == 0) {
@@ -338,15 +339,11 @@ int yunshui_password_change(struct bt_req *rq, struct bt_res *rs, struct bt_err 
     /* the login's account key: a stolen access token is no way around the login's lock-out
      * to guess the password here */
     const char *key = yunshui_fold(rq->arena, me->username);
-    struct bt_db *db;
+    struct bt_db *db = bt_req_db(rq, err);
     const char *fresh;
     struct bt_rows *rows;
     int rc;
 
-    rc = login_throttle(rq, rs, key, err);
-    if (rc != BT_OK)
-        return rc;
-    db = bt_req_db(rq, err);
     if (!db)
         return err->code;
     rc = bt_db_query(db, rq->arena, &rows, "SELECT password_hash FROM yunshui_users WHERE id = $1",
@@ -355,6 +352,9 @@ int yunshui_password_change(struct bt_req *rq, struct bt_res *rs, struct bt_err 
         return rc;
     if (rows->nrows == 0)
         return yunshui_fail(rq, err, BT_ENOTFOUND, "RESOURCE_NOT_FOUND", "用戶不存在", NULL);
+    rc = login_throttle(rq, rs, key, err);
+    if (rc != BT_OK)
+        return rc;
     /* 422, not 401: the access token is fine, and a 401 would make the app log out */
     if (bt_password_verify(bt_req_str(rq, "currentPassword"), bt_rows_text(rows, 0, 0)) != BT_OK) {
         bt_login_failed(rq, key);

@@ -10,6 +10,7 @@
  * Use (a login handler; the request-level calls take the guard from rq->ctx->login, the
  * address from rq->client_ip and the time from the monotonic clock):
  *
+ *     (look the account up: what can fail besides the password, before the check)
  *     rc = bt_login_check(rq, rs, account_key, &v, err);  // before looking at the password
  *     if (rc != BT_OK) return rc;                          // 429, Retry-After set
  *     if (wrong password or unknown account) { bt_login_failed(rq, account_key); return 401; }
@@ -70,11 +71,12 @@ void bt_loginguard_free(struct bt_loginguard *g);
 /** May account try a password from addr at now_ms? Call BEFORE verifying the password: a
  *  locked pair is refused whatever password it brings. Counts one attempt for the address
  *  and reserves one failure for the pair, which only bt_loginguard_succeeded gives back, so
- *  concurrent attempts cannot get past the lock-out and an attempt that ends otherwise (a
- *  database error) counts as a failure. A pair whose failures are all spent is locked here
- *  too. Returns BT_OK or BT_ELIMIT (out says why and for how long); BT_OK with a NULL g.
- *  addr is a client address as text; IPv6 addresses count per /64 (one subscriber's
- *  prefix), anything unparsable as itself. out may be NULL. */
+ *  concurrent attempts cannot get past the lock-out; an attempt is a failure until it
+ *  succeeds, so call this after whatever else can fail (the account lookup), right before the
+ *  verification. A pair whose failures are all spent is locked here too. Returns BT_OK or BT_ELIMIT
+ * (out says why and for how long); BT_OK with a NULL g. addr is a client address as text; IPv6
+ * addresses count per /64 (one subscriber's prefix), anything unparsable as itself. out may be
+ * NULL. */
 int bt_loginguard_check(struct bt_loginguard *g, const char *account, const char *addr,
                         int64_t now_ms, struct bt_login_verdict *out);
 
