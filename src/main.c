@@ -123,6 +123,13 @@ static void usage(FILE *f)
            "  every service S:\n");
     for (const struct bt_setting *s = bt_core_settings; s->key; s++)
         usage_setting(f, "S", s);
+    fprintf(f, "  every service S with password logins (");
+    for (size_t i = 0, n = 0; bt_apps[i]; i++)
+        if (bt_apps[i]->login)
+            fprintf(f, "%s%s", n++ ? ", " : "", bt_apps[i]->name);
+    fprintf(f, "):\n");
+    for (const struct bt_setting *s = bt_login_settings; s->key; s++)
+        usage_setting(f, "S", s);
     for (size_t i = 0; bt_apps[i]; i++) {
         const struct bt_app *app = bt_apps[i];
         fprintf(f, "  %s (port %u", app->name, app->default_port);
@@ -130,7 +137,12 @@ static void usage(FILE *f)
             fprintf(f, ", rate_limit %u/%u", app->rate.limit, app->rate.window_s);
         if (app->max_body)
             fprintf(f, ", max_body %zu", app->max_body);
-        fprintf(f, "%s):\n", app->users ? ", accounts: bento user" : "");
+        fprintf(f, "%s", app->users ? ", accounts: bento user" : "");
+        if (app->login) /* on a line of its own, indented past the settings' column */
+            fprintf(f, ",\n      login_limit %u, login_lockout %u, login_ip_limit %u/%u",
+                    app->login->fail_limit, app->login->lockout_s, app->login->ip_limit,
+                    app->login->ip_window_s ? app->login->ip_window_s : 60);
+        fprintf(f, "):\n");
         for (const struct bt_setting *s = app->settings; s && s->key; s++)
             usage_setting(f, app->name, s);
     }

@@ -282,4 +282,5 @@ const struct bt_app bt_app_yunshui = {
     .settings = yunshui_settings,
     .users = &yunshui_users_ops,
     .check = yunshui_check,
+    .login = &bt_login_defaults,
 };

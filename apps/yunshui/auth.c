@@ -25,6 +25,7 @@
 #define AUTH_REVOKED "登入狀態已失效，請重新登入"
 #define AUTH_DISABLED "帳號已停用"
 #define AUTH_BAD_REFRESH "Refresh Token 無效"
+#define AUTH_LOCKED "登入失敗次數過多，請稍後再試"
 #define AUTH_EXPIRED_REFRESH "Refresh Token 已過期"
 
 /* ---- schemas ---- */
@@ -134,15 +135,29 @@ static json_t *login_user(const char *id, const char *username, const char *emai
 
 /* ---- login ---- */
 
-static int bad_login(struct bt_req *rq, struct bt_err *err)
+static int bad_login(struct bt_req *rq, const char *key, struct bt_err *err)
 {
+    bt_login_failed(rq, key);
     return yunshui_fail(rq, err, BT_EAUTH, "INVALID_CREDENTIALS", AUTH_BAD_LOGIN, NULL);
+}
+
+/* The core's login throttling (include/bento/loginguard.h) for the account named key (the
+ * folded user name, known or not): 429 RATE_LIMIT_EXCEEDED with Retry-After when this
+ * address is locked out of this account or has made too many attempts. */
+static int login_throttle(struct bt_req *rq, struct bt_res *rs, const char *key, struct bt_err *err)
+{
+    struct bt_login_verdict v;
+    int rc = bt_login_check(rq, rs, key, &v, err);
+
+    if (rc == BT_ELIMIT && v.why == BT_LOGIN_LOCKED)
+        return yunshui_fail(rq, err, BT_ELIMIT, "RATE_LIMIT_EXCEEDED", AUTH_LOCKED, NULL);
+    return rc; /* the address's limit: the envelope's default words */
 }
 
 int yunshui_login(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
-    const char *username = bt_req_str(rq, "username");
     const char *password = bt_req_str(rq, "password");
+    const char *key = yunshui_fold(rq->arena, bt_req_str(rq, "username"));
     struct bt_db *db = bt_req_db(rq, err);
     struct bt_session_grant g;
     struct bt_rows *rows;
@@ -155,16 +170,23 @@ int yunshui_login(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
     rc = bt_db_query(db, rq->arena, &rows,
                      "SELECT " YUNSHUI_USER_COLUMNS ", password_hash FROM yunshui_users"
                      " WHERE username_key = $1",
-                     BT_ARGS(bt_text(yunshui_fold(rq->arena, username))), err);
+                     BT_ARGS(bt_text(key)), err);
+    if (rc != BT_OK)
+        return rc;
+    /* before any password is looked at (a locked-out client learns nothing, not even that a
+     * password is right), after what can fail otherwise (an attempt is a failure until it
+     * succeeds) */
+    rc = login_throttle(rq, rs, key, err);
     if (rc != BT_OK)
         return rc;
     if (rows->nrows == 0) {
         bt_password_dummy_verify(password); /* the same time as a wrong password */
-        return bad_login(rq, err);
+        return bad_login(rq, key, err);     /* and the same count towards a lock-out */
     }
     hash = bt_rows_text(rows, 0, 7);
     if (bt_password_verify(password, hash) != BT_OK)
-        return bad_login(rq, err);
+        return bad_login(rq, key, err);
+    bt_login_succeeded(rq, key);
     id = bt_rows_text(rows, 0, 0);
     name = bt_rows_text(rows, 0, 1);
     role = bt_rows_text(rows, 0, 3);
@@ -314,6 +336,9 @@ int yunshui_me_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 int yunshui_password_change(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     const struct yunshui_principal *me = yunshui_me(rq);
+    /* the login's account key: a stolen access token is no way around the login's lock-out
+     * to guess the password here */
+    const char *key = yunshui_fold(rq->arena, me->username);
     struct bt_db *db = bt_req_db(rq, err);
     const char *fresh;
     struct bt_rows *rows;
@@ -327,10 +352,16 @@ int yunshui_password_change(struct bt_req *rq, struct bt_res *rs, struct bt_err 
         return rc;
     if (rows->nrows == 0)
         return yunshui_fail(rq, err, BT_ENOTFOUND, "RESOURCE_NOT_FOUND", "用戶不存在", NULL);
+    rc = login_throttle(rq, rs, key, err);
+    if (rc != BT_OK)
+        return rc;
     /* 422, not 401: the access token is fine, and a 401 would make the app log out */
-    if (bt_password_verify(bt_req_str(rq, "currentPassword"), bt_rows_text(rows, 0, 0)) != BT_OK)
+    if (bt_password_verify(bt_req_str(rq, "currentPassword"), bt_rows_text(rows, 0, 0)) != BT_OK) {
+        bt_login_failed(rq, key);
         return yunshui_fail(rq, err, BT_EINVAL, "VALIDATION_ERROR", "目前密碼不正確",
                             json_pack("{s:s}", "currentPassword", "目前密碼不正確"));
+    }
+    bt_login_succeeded(rq, key);
     fresh = yunshui_password_hash(rq->arena, bt_req_str(rq, "newPassword"), err);
     if (!fresh)
         return err->code;

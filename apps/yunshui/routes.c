@@ -13,8 +13,9 @@
 
 const struct bt_route yunshui_routes[] = {
     /* 認證 API */
+    /* 429 is the handler's own (login throttling), declared even with the rate limit off */
     {BT_POST, "/auth/login", yunshui_login, BT_PUBLIC, &yunshui_login_in, NULL, J, "用戶登入", 200,
-     &yunshui_login_out, X(BT_EAUTH), NULL},
+     &yunshui_login_out, X(BT_EAUTH) | X(BT_ELIMIT), NULL},
     {BT_POST, "/auth/refresh", yunshui_refresh, BT_PUBLIC, &yunshui_refresh_in, NULL, J,
      "刷新 JWT Token", 200, &yunshui_login_out, X(BT_EAUTH), NULL},
     {BT_POST, "/auth/logout", yunshui_logout, BT_AUTH, NULL, NULL, 0, "用戶登出", 200,
@@ -22,7 +23,7 @@ const struct bt_route yunshui_routes[] = {
     {BT_GET, "/auth/me", yunshui_me_get, BT_AUTH, NULL, NULL, 0, "the signed-in user", 200,
      &yunshui_user_out, X(BT_ENOTFOUND), NULL},
     {BT_PUT, "/auth/password", yunshui_password_change, BT_AUTH, &yunshui_password_in, NULL, J,
-     "change own password", 200, &yunshui_message_out, X(BT_ENOTFOUND), NULL},
+     "change own password", 200, &yunshui_message_out, X(BT_ENOTFOUND) | X(BT_ELIMIT), NULL},
 
     /* user administration (bento, ADMIN) */
     {BT_GET, "/users", yunshui_user_list, A, NULL, &yunshui_user_list_q, 0, "list users", 200,

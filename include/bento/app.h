@@ -15,6 +15,8 @@
 
 struct bt_arena;
 struct bt_config;
+struct bt_login_rules;
+struct bt_loginguard;
 struct bt_cors;
 struct bt_db;
 struct bt_dbpool;
@@ -77,6 +79,10 @@ struct bt_setting {
 /* The settings every service has: listen, rate_limit, max_body, cors_origins, public_url
  * (src/core/settings.c; ends with BT_SETTING_END). */
 extern const struct bt_setting bt_core_settings[];
+
+/* The settings every service with password logins (struct bt_app.login) has: login_limit,
+ * login_lockout, login_ip_limit (src/core/settings.c; ends with BT_SETTING_END). */
+extern const struct bt_setting bt_login_settings[];
 
 /* A new account for the operator CLI (`bento user add`). Strings borrowed. */
 struct bt_user_new {
@@ -143,6 +149,11 @@ struct bt_app {
                                            * NULL = only the core's */
     const struct bt_app_users *users;     /* NULL = the service has no accounts */
     bt_app_check_fn *check;               /* may be NULL */
+    /* Password logins: the default throttling rules (include/bento/loginguard.h, usually
+     * &bt_login_defaults). Set, the service also has the settings S.login_limit,
+     * S.login_lockout and S.login_ip_limit, and the core builds ctx->login from them.
+     * NULL = the service has no password logins. */
+    const struct bt_login_rules *login;
 };
 
 /* The running context of one app, shared by all its requests (thread-safe parts only). */
@@ -153,6 +164,7 @@ struct bt_app_ctx {
     struct bt_router *router;
     struct bt_metrics *metrics;
     struct bt_ratelimit *limiter; /* NULL when the app has no rate limit */
+    struct bt_loginguard *login;  /* login throttling (bt_login_check); NULL = none */
     size_t max_body;              /* effective body cap */
     struct bt_cors *cors;         /* S.cors_origins, NULL = no CORS headers */
     const char *public_url;       /* S.public_url without trailing slashes, NULL if unset */

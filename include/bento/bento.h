@@ -21,6 +21,7 @@
 #include <bento/auth.h>
 #include <bento/session.h>
 #include <bento/ratelimit.h>
+#include <bento/loginguard.h>
 #include <bento/multipart.h>
 #include <bento/image.h>
 #include <bento/files.h>

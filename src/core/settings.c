@@ -35,6 +35,21 @@ const struct bt_setting bt_core_settings[] = {
     BT_SETTING_END,
 };
 
+/* Services with password logins (struct bt_app.login) also have these; the defaults are the
+ * service's (bt_login_defaults unless it says otherwise). include/bento/loginguard.h. */
+const struct bt_setting bt_login_settings[] = {
+    {"login_limit", 0, NULL,
+     "failed logins of one account from one client address before a lock-out, 0 no lock-out "
+     "(default: the service's)"},
+    {"login_lockout", 0, NULL,
+     "seconds a lock-out lasts; the failures refill at login_limit per this many seconds "
+     "(default: the service's)"},
+    {"login_ip_limit", 0, NULL,
+     "login attempts per client address: N per minute, N/SECONDS, 0 off (default: the "
+     "service's)"},
+    BT_SETTING_END,
+};
+
 static const struct bt_setting *find_in(const struct bt_setting *t, const char *key)
 {
     for (; t && t->key; t++)
@@ -46,6 +61,9 @@ static const struct bt_setting *find_in(const struct bt_setting *t, const char *
 const struct bt_setting *bt_setting_find(const struct bt_app *app, const char *key)
 {
     const struct bt_setting *s = find_in(bt_core_settings, key);
+
+    if (!s && app->login)
+        s = find_in(bt_login_settings, key);
     return s ? s : find_in(app->settings, key);
 }
 
@@ -96,11 +114,12 @@ static size_t distance(const char *a, const char *b)
 /* The declared key of app closest to key (lower-case), or NULL when none is close. */
 static const char *suggest(const struct bt_app *app, const char *key)
 {
-    const struct bt_setting *tables[2] = {bt_core_settings, app->settings};
+    const struct bt_setting *tables[3] = {bt_core_settings, app->settings,
+                                          app->login ? bt_login_settings : NULL};
     const char *best = NULL;
     size_t bestd = 3; /* at most two edits away */
 
-    for (int t = 0; t < 2; t++)
+    for (int t = 0; t < 3; t++)
         for (const struct bt_setting *s = tables[t]; s && s->key; s++) {
             size_t d = distance(key, s->key);
             if (d < bestd) {

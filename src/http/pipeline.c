@@ -94,6 +94,7 @@ void bt_app_ctx_free(struct bt_app_ctx *ctx)
     bt_router_free(ctx->router);
     bt_metrics_free(ctx->metrics);
     bt_ratelimit_free(ctx->limiter);
+    bt_loginguard_free(ctx->login);
     bt_cors_free(ctx->cors);
     free(p->public_url);
     free(p->routes);
@@ -106,6 +107,19 @@ static bool app_has_route(const struct bt_app *app, const char *path)
         if (!strcmp(r->path, path))
             return true;
     return false;
+}
+
+/* "N" (per minute) or "N/SECONDS", N >= 0, SECONDS > 0: rate_limit and login_ip_limit. */
+static bool parse_rate(const char *v, unsigned *limit, unsigned *window)
+{
+    char extra;
+
+    *window = 60;
+    if (*v < '0' || *v > '9')
+        return false;
+    if (sscanf(v, "%u/%u%c", limit, window, &extra) != 2 && sscanf(v, "%u%c", limit, &extra) != 1)
+        return false;
+    return *window > 0;
 }
 
 /* Body cap and rate limit: the app's defaults, overridden by BENTO_<APP>_MAX_BODY and
@@ -123,17 +137,10 @@ static int app_limits(struct bt_app_ctx *ctx, struct bt_err *err)
             return bt_fail(err, BT_EINVAL, NULL, "%s.max_body must be 1024..1073741824", app->name);
         ctx->max_body = (size_t)n;
     }
-    if ((v = bt_app_setting(ctx, "rate_limit", NULL)) != NULL) {
-        unsigned limit = 0, window = 60;
-        char extra;
-        if (sscanf(v, "%u/%u%c", &limit, &window, &extra) != 2 &&
-            sscanf(v, "%u%c", &limit, &extra) != 1)
-            return bt_fail(err, BT_EINVAL, NULL, "%s.rate_limit must be N or N/SECONDS", app->name);
-        if (window == 0)
-            return bt_fail(err, BT_EINVAL, NULL, "%s.rate_limit window must be > 0", app->name);
-        rate.limit = limit;
-        rate.window_s = window;
-    }
+    if ((v = bt_app_setting(ctx, "rate_limit", NULL)) != NULL &&
+        !parse_rate(v, &rate.limit, &rate.window_s))
+        return bt_fail(err, BT_EINVAL, NULL, "%s.rate_limit must be N or N/SECONDS (SECONDS > 0)",
+                       app->name);
     if (rate.limit > 0)
         ctx->limiter = bt_ratelimit_new(rate.limit, rate.window_s ? rate.window_s : 60, 100000);
     bt_metrics_set_limits(
@@ -146,6 +153,41 @@ static int app_limits(struct bt_app_ctx *ctx, struct bt_err *err)
                           .rate_limit = rate.limit,
                           .rate_window_s = rate.limit ? (rate.window_s ? rate.window_s : 60) : 0,
                       });
+    return BT_OK;
+}
+
+/* Password-login throttling (include/bento/loginguard.h): the app's rules, overridden by
+ * S.login_limit, S.login_lockout and S.login_ip_limit. */
+static int app_login(struct bt_app_ctx *ctx, struct bt_err *err)
+{
+    const struct bt_app *app = ctx->app;
+    struct bt_login_rules rules;
+    const char *v;
+    int64_t n;
+
+    if (!app->login)
+        return BT_OK;
+    rules = *app->login;
+    if ((v = bt_app_setting(ctx, "login_limit", NULL)) != NULL) {
+        if (bt_parse_i64(v, &n) || n < 0 || n > 1000)
+            return bt_fail(err, BT_EINVAL, NULL, "%s.login_limit must be 0..1000", app->name);
+        rules.fail_limit = (unsigned)n;
+    }
+    if ((v = bt_app_setting(ctx, "login_lockout", NULL)) != NULL) {
+        if (bt_parse_i64(v, &n) || n < 1 || n > 86400)
+            return bt_fail(err, BT_EINVAL, NULL, "%s.login_lockout must be 1..86400 seconds",
+                           app->name);
+        rules.lockout_s = (unsigned)n;
+    }
+    if ((v = bt_app_setting(ctx, "login_ip_limit", NULL)) != NULL &&
+        !parse_rate(v, &rules.ip_limit, &rules.ip_window_s))
+        return bt_fail(err, BT_EINVAL, NULL,
+                       "%s.login_ip_limit must be N or N/SECONDS (SECONDS > 0)", app->name);
+    /* the same bound on memory as the service's rate limit, per rule */
+    ctx->login = bt_loginguard_new(&rules, 100000);
+    if (!ctx->login && (rules.fail_limit || rules.ip_limit))
+        return bt_fail(err, BT_EINVAL, NULL, "%s: login throttling rules are not usable",
+                       app->name);
     return BT_OK;
 }
 
@@ -272,7 +314,7 @@ int bt_app_ctx_new(const struct bt_app *app, const struct bt_config *config, str
     if (!ctx->router)
         goto fail;
     ctx->metrics = bt_metrics_new(app->name, bt_router_count(ctx->router));
-    if (app_limits(ctx, err) != BT_OK || app_edge(p, err) != BT_OK)
+    if (app_limits(ctx, err) != BT_OK || app_login(ctx, err) != BT_OK || app_edge(p, err) != BT_OK)
         goto fail;
     if (pool && app->migrations) {
         struct bt_db *db = bt_dbpool_get(pool, config->db_timeout_ms, err);

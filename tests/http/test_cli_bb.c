@@ -82,6 +82,9 @@ static void test_help_lists_settings(void **state)
                                  "S.max_body",
                                  "S.cors_origins",
                                  "S.public_url",
+                                 "S.login_limit",
+                                 "S.login_lockout",
+                                 "S.login_ip_limit",
                                  "vendorchat.llm_url",
                                  "vendorchat.llm_key *",
                                  "vendorchat.llm_model",
@@ -128,7 +131,7 @@ static void test_help_lists_settings(void **state)
     for (p = table; (p = strstr(p, "\n| `")) != NULL && p < strstr(table, "\n## "); p++)
         readme_count++;
     assert_int_equal(readme_count, help_count);
-    assert_int_equal(help_count, 11);
+    assert_int_equal(help_count, 14);
     free(readme);
     free(out);
 }

@@ -4,7 +4,7 @@
  * untouched), secrets read from <key>_file / BENTO_<S>_<KEY>_FILE and BENTO_DB_FILE (one
  * trailing newline stripped, missing/empty file and value-plus-file refused, messages never
  * holding the value), bt_app_setting aborting on an undeclared key, and database URLs with
- * the password removed.
+ * the password removed; the login throttling keys only for services with password logins.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -37,7 +37,14 @@ static const struct bt_app other_app = {
     .routes = fake_routes,
 };
 
-static const struct bt_app *const apps[] = {&fake_app, &other_app, NULL};
+static const struct bt_app login_app = {
+    .name = "loginsvc",
+    .mount = "",
+    .routes = fake_routes,
+    .login = &bt_login_defaults,
+};
+
+static const struct bt_app *const apps[] = {&fake_app, &other_app, &login_app, NULL};
 
 static char tmpdir[] = "/tmp/bt-settings-XXXXXX";
 
@@ -99,6 +106,28 @@ static void test_declared_keys(void **state)
     assert_non_null(bt_setting_find(&other_app, "public_url"));
     assert_null(bt_setting_find(&other_app, "model"));
     assert_null(bt_setting_find(&fake_app, "token_file"));
+}
+
+/* the login throttling keys belong to services with password logins, and only to them */
+static void test_login_keys_only_with_logins(void **state)
+{
+    const char *const sets[] = {"loginsvc.login_limit=3",        "loginsvc.login_lockout=60",
+                                "loginsvc.login_ip_limit=20/60", "othersvc.login_limit=3",
+                                "loginsvc.login_limt=3",         NULL};
+    struct bt_config c;
+    struct bt_config_problems p;
+    (void)state;
+
+    assert_non_null(bt_setting_find(&login_app, "login_limit"));
+    assert_non_null(bt_setting_find(&login_app, "login_lockout"));
+    assert_non_null(bt_setting_find(&login_app, "login_ip_limit"));
+    assert_non_null(bt_setting_find(&login_app, "rate_limit"));
+    assert_null(bt_setting_find(&other_app, "login_limit"));
+    clear_env();
+    assert_int_equal(check(&c, sets, &p), 2);
+    assert_true(has(&p, "unknown setting --set othersvc.login_limit"));
+    assert_true(has(&p, "did you mean loginsvc.login_limit?"));
+    bt_config_release(&c);
 }
 
 static void test_known_settings_pass(void **state)
@@ -400,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_db_file),
         cmocka_unit_test(test_listen_setting),
         cmocka_unit_test(test_undeclared_key_aborts),
+        cmocka_unit_test(test_login_keys_only_with_logins),
         cmocka_unit_test(test_url_redact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

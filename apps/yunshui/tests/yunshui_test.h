@@ -18,7 +18,9 @@ extern const struct bt_app bt_app_yunshui;
 /** The app on a fresh database; extra settings ("key=value", NULL-terminated) may be NULL.
  *  The rate limit is off (tests of it pass their own "rate_limit=..." first, which wins
  *  because the last --set of a key wins and ours comes first). Password hashing uses cheap
- *  Argon2id parameters so tests can log in many times. */
+ *  Argon2id parameters so tests can log in many times. Login throttling keeps its defaults
+ *  (5 wrong passwords per name and address lock it out, 10 login attempts a minute per
+ *  address): a test that logs in more often passes "login_ip_limit=0". */
 static inline struct bt_test_app *ys_app_with(const char *const *extra)
 {
     const char *settings[16] = {"rate_limit=0"};
