@@ -14,42 +14,13 @@
 
 static int setup(void **state)
 {
-    struct race *x = calloc(1, sizeof(*x));
-    const char *const env[] = {"BENTO_YUNSHUI_RATE_LIMIT=0", NULL};
-    struct bt_test_resp r = {0};
-    const char *login = "{\"username\":\"admin\",\"password\":\"password123\"}";
-    const char *user =
-        "{\"username\":\"racer\",\"email\":\"racer@example.com\",\"password\":\"secret-racer-1\","
-        "\"role\":\"USER\"}";
-
-    assert_non_null(x);
-    x->p = bt_test_proc_start("yunshui", NULL, env);
-    x->p2 = bt_test_proc_twin(x->p);
-    /* on this thread first: libcurl's global set-up is done before any worker thread */
-    bt_test_http(x->p, "yunshui", "POST", "/v1/auth/login", NULL, login, strlen(login), &r);
-    assert_int_equal(r.status, 200);
-    x->admin = strdup(bt_json_str(r.json, "/data/token"));
-    race_send(x, x->admin, "POST", "/v1/users", user, &r);
-    assert_int_equal(r.status, 201);
-    /* the second instance: the same account and its session, seen through the database */
-    login = "{\"username\":\"racer\",\"password\":\"secret-racer-1\"}";
-    bt_test_http(x->p2, "yunshui", "POST", "/v1/auth/login", NULL, login, strlen(login), &r);
-    assert_int_equal(r.status, 200);
-    x->user = strdup(bt_json_str(r.json, "/data/token"));
-    bt_test_resp_release(&r);
-    *state = x;
+    *state = race_bb_start(true);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct race *x = *state;
-
-    free(x->admin);
-    free(x->user);
-    assert_int_equal(bt_test_proc_stop(x->p2), 0); /* before p, which owns the database */
-    assert_int_equal(bt_test_proc_stop(x->p), 0);
-    free(x);
+    race_bb_stop(*state);
     return 0;
 }
 

@@ -57,6 +57,48 @@ static void race_send(struct race *x, const char *token, const char *method, con
     race_send_to(x, x->p, token, method, path, body, r);
 }
 
+/* The black-box fixture: bento on a fresh database (and, with twin, a second process on the
+ * same database), the admin's token, and a USER "racer" logged in through the last process. */
+__attribute__((unused)) static struct race *race_bb_start(bool twin)
+{
+    struct race *x = calloc(1, sizeof(*x));
+    const char *const env[] = {"BENTO_YUNSHUI_RATE_LIMIT=0", NULL};
+    struct bt_test_resp r = {0};
+    const char *login = "{\"username\":\"admin\",\"password\":\"password123\"}";
+    const char *user =
+        "{\"username\":\"racer\",\"email\":\"racer@example.com\",\"password\":\"secret-racer-1\","
+        "\"role\":\"USER\"}";
+
+    assert_non_null(x);
+    x->p = bt_test_proc_start("yunshui", NULL, env);
+    if (twin)
+        x->p2 = bt_test_proc_twin(x->p);
+    /* on this thread first: libcurl's global set-up is done before any worker thread */
+    bt_test_http(x->p, "yunshui", "POST", "/v1/auth/login", NULL, login, strlen(login), &r);
+    assert_int_equal(r.status, 200);
+    x->admin = strdup(bt_json_str(r.json, "/data/token"));
+    race_send(x, x->admin, "POST", "/v1/users", user, &r);
+    assert_int_equal(r.status, 201);
+    /* with a twin, the account and its session are seen through the database */
+    login = "{\"username\":\"racer\",\"password\":\"secret-racer-1\"}";
+    bt_test_http(x->p2 ? x->p2 : x->p, "yunshui", "POST", "/v1/auth/login", NULL, login,
+                 strlen(login), &r);
+    assert_int_equal(r.status, 200);
+    x->user = strdup(bt_json_str(r.json, "/data/token"));
+    bt_test_resp_release(&r);
+    return x;
+}
+
+__attribute__((unused)) static void race_bb_stop(struct race *x)
+{
+    free(x->admin);
+    free(x->user);
+    if (x->p2)
+        assert_int_equal(bt_test_proc_stop(x->p2), 0); /* before p, which owns the database */
+    assert_int_equal(bt_test_proc_stop(x->p), 0);
+    free(x);
+}
+
 static char *race_material(struct race *x, long stock)
 {
     struct bt_test_resp r = {0};
