@@ -5,7 +5,8 @@
 # Prints exactly one line on stdout, the connection URL:
 #   postgresql://postgres@127.0.0.1:PORT/postgres
 # Must not: touch the system cluster, use a fixed port, or leave a server behind on failure.
-# Stop it with scripts/pg-stop.sh DIR.
+# Stop it with scripts/pg-stop.sh DIR; scripts/pg-ctl.sh DIR stop|start stops it and starts it
+# again on the same port (outage tests).
 set -euo pipefail
 
 die() {
@@ -84,10 +85,19 @@ CONF
 
 # Pick a port by trying: a port nobody answers on (bash /dev/tcp) is a candidate, and
 # pg_ctl -w fails fast if the bind still loses a race; then try the next one.
-start=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+# Below the kernel's ephemeral range when there is room: a client that keeps connecting to a
+# stopped server on a port inside that range can be given that very port as its own and
+# connect to itself (TCP simultaneous open on loopback), and the server then cannot bind it
+# when it starts again (tests/http/test_db_outage_pg.c stops and starts its cluster).
+lo=20000
+span=40000
+if read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && [ "$eph_lo" -gt $((lo + 1000)) ]; then
+    span=$((eph_lo - lo))
+fi
+start=$((lo + (RANDOM * 32768 + RANDOM) % span))
 port=
 for i in $(seq 0 49); do
-    p=$((20000 + (start - 20000 + i * 7) % 40000))
+    p=$((lo + (start - lo + i * 7) % span))
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
         continue # something listens there
     fi
@@ -114,5 +124,8 @@ as_pg "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30 || {
     as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
     die "server did not become ready"
 }
+
+# The port it won, for a later start of the same cluster (scripts/pg-ctl.sh DIR start).
+echo "port = $port" >>"$DIR/data/postgresql.conf"
 
 echo "postgresql://postgres@127.0.0.1:$port/postgres"

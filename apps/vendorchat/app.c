@@ -77,13 +77,17 @@ static void vendorchat_render_error(struct bt_req *rq, struct bt_res *rs, const 
         }
         json_object_set_new(j, "detail", json_string(b.p));
         json_object_set_new(j, "errors", list);
-    } else if (status >= 500 && err->code != BT_EUNAVAILABLE && err->code != BT_EUPSTREAM) {
+    } else if (status >= 500 && err->code != BT_EUPSTREAM) {
         /* never leak internals; the document's wording for server failures (its chat
-         * endpoint says 處理聊天請求失敗: [錯誤訊息]; the message stays generic) */
+         * endpoint says 處理聊天請求失敗: [錯誤訊息]; the message stays generic). 503: the
+         * database or the disk cannot serve now (docs/apps/vendorchat.md, "Errors") */
         bool chat = rq && rq->route && rq->route->handler == vendorchat_message;
-        json_object_set_new(
-            j, "detail",
-            json_string(chat ? "處理聊天請求失敗: 伺服器錯誤" : "處理請求失敗: 伺服器錯誤"));
+        bool later = err->code == BT_EUNAVAILABLE;
+        json_object_set_new(j, "detail",
+                            json_string(chat ? (later ? "處理聊天請求失敗: 服務暫時無法使用"
+                                                      : "處理聊天請求失敗: 伺服器錯誤")
+                                             : (later ? "處理請求失敗: 服務暫時無法使用"
+                                                      : "處理請求失敗: 伺服器錯誤")));
     } else {
         json_object_set_new(j, "detail", json_string(detail));
     }

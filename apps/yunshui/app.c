@@ -83,6 +83,10 @@ static void default_code(const struct bt_err *err, int http, const char **code,
         *code = "RATE_LIMIT_EXCEEDED";
         *message = "請求過於頻繁，請稍後再試";
         return;
+    case BT_EUNAVAILABLE:
+        *code = "SERVICE_UNAVAILABLE";
+        *message = "服務暫時無法使用，請稍後再試";
+        return;
     default: break;
     }
     (void)http;

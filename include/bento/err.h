@@ -25,10 +25,11 @@ enum bt_status {
     BT_EMEDIATYPE,   /* unsupported content type                -> 415 */
     BT_ELIMIT,       /* rate limited                            -> 429 */
     BT_EHEADERS,     /* request headers over the cap            -> 431 */
-    BT_EDB,          /* database failure                        -> 500 */
+    BT_EDB,          /* a database statement failed            -> 500 */
     BT_EINTERNAL,    /* bug or unexpected failure               -> 500 */
     BT_EUPSTREAM,    /* an external service failed              -> 502 */
-    BT_EUNAVAILABLE, /* not configured / shutting down          -> 503 */
+    BT_EUNAVAILABLE, /* database or disk cannot serve now, not  -> 503
+                      * configured, shutting down: retry later */
     BT_STATUS_MAX
 };
 

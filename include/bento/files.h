@@ -27,8 +27,10 @@
  *  or NULL/"" for none. The file is written to a hidden temporary name, fsync'd, renamed
  *  into place without replacing anything, and the directory fsync'd, so a crash leaves
  *  either no file or the whole file. *relpath_out (arena) is the path relative to
- *  data_dir. Returns BT_OK, BT_EINVAL (bad subdir or ext, err->field "subdir"/"ext"), or
- *  BT_EINTERNAL (I/O failure, the message names the operation and errno text). */
+ *  data_dir. Returns BT_OK, BT_EINVAL (bad subdir or ext, err->field "subdir"/"ext"),
+ *  BT_EUNAVAILABLE when the storage refuses (ENOSPC, EDQUOT, EROFS, EIO, EACCES, EPERM: a
+ *  full or read-only disk, 503) or BT_EINTERNAL (another I/O failure); the message names
+ *  the operation and the errno text. */
 int bt_files_save(const char *data_dir, const char *subdir, const char *ext, const void *p,
                   size_t n, struct bt_arena *a, char **relpath_out, struct bt_err *err);
 
@@ -38,12 +40,13 @@ int bt_files_save(const char *data_dir, const char *subdir, const char *ext, con
  *  bt_res_file) and *size; BT_EINVAL for a relpath that is not of the form above
  *  (absolute, "..", ".", empty component, hidden name, other characters, too long);
  *  BT_ENOTFOUND when it does not exist, is a symbolic link, or is not a regular file;
- *  BT_EINTERNAL on other I/O errors. *fd is -1 on failure. */
+ *  BT_EUNAVAILABLE or BT_EINTERNAL on other I/O errors (as bt_files_save). *fd is -1 on
+ *  failure. */
 int bt_files_open(const char *data_dir, const char *relpath, int *fd, uint64_t *size,
                   struct bt_err *err);
 
-/** Remove data_dir/relpath (same path rules). BT_OK, BT_EINVAL, BT_ENOTFOUND or
- *  BT_EINTERNAL. */
+/** Remove data_dir/relpath (same path rules). BT_OK, BT_EINVAL, BT_ENOTFOUND,
+ *  BT_EUNAVAILABLE or BT_EINTERNAL (as bt_files_save). */
 int bt_files_remove(const char *data_dir, const char *relpath, struct bt_err *err);
 
 /** Content-Type to serve for an extension (with or without the dot, any case):

@@ -73,7 +73,9 @@ struct bt_req {
     json_t *json;  /* parsed and validated JSON body (arena-owned), NULL if none */
     json_t *qjson; /* typed query object from the route's query schema (arena-owned) */
 
-    struct bt_db *db; /* lazily checked out by bt_req_db, returned at reset */
+    struct bt_db *db; /* lazily checked out by bt_req_db, returned once the answer is
+                       * rendered (before it is sent) */
+    void *db_lease;   /* the core's record of that check-out (pipeline.c) */
 
     void *principal; /* set by the app's authenticate hook, app-defined */
     uint64_t start_ns;
@@ -112,7 +114,9 @@ bool bt_req_qhas(const struct bt_req *rq, const char *name);
 const char *bt_req_base_url(struct bt_req *rq);
 
 /** The request's database connection, checked out on first use and returned to the pool
- *  when the request ends. Returns NULL and fills err (BT_EDB) if none can be had. */
+ *  when the pipeline has rendered the answer, before the client reads it (a slow reader
+ *  holds no connection). Returns NULL and fills err if none can be had: BT_EUNAVAILABLE
+ *  when the database cannot be reached or no connection is free within BENTO_DB_TIMEOUT_MS. */
 struct bt_db *bt_req_db(struct bt_req *rq, struct bt_err *err);
 
 /* ---- response ---- */

@@ -76,10 +76,28 @@ static bool relpath_ok(const char *s)
     return !start; /* no trailing '/' */
 }
 
+/* The storage refusing (full, read-only, an I/O error, no permission) is not a bug: the
+ * client gets 503 and may retry once the operator has fixed the disk (docs/OPERATIONS.md,
+ * "Database faults"). */
+static enum bt_status storage_status(int e)
+{
+    switch (e) {
+    case ENOSPC:
+    case EDQUOT:
+    case EROFS:
+    case EIO:
+    case EACCES:
+    case EPERM: return BT_EUNAVAILABLE;
+    default: return BT_EINTERNAL;
+    }
+}
+
 static int io_fail(struct bt_err *err, const char *what, const char *rel)
 {
-    return bt_fail(err, BT_EINTERNAL, NULL, "cannot %s %s: %s", what, rel && *rel ? rel : ".",
-                   strerror(errno));
+    int e = errno;
+
+    return bt_fail(err, storage_status(e), NULL, "cannot %s %s: %s", what, rel && *rel ? rel : ".",
+                   strerror(e));
 }
 
 /* mkdir -p for the data directory itself (an operator path: symlinks are followed). */
@@ -157,8 +175,8 @@ static int walk_dirs(int dirfd, const char *rel, size_t n, bool create, struct b
             if (mkdirat(dirfd, comp, 0750) < 0 && errno != EEXIST) {
                 int e = errno;
                 close(dirfd);
-                bt_fail(err, BT_EINTERNAL, NULL, "cannot create directory %.*s: %s", (int)j, rel,
-                        strerror(e));
+                bt_fail(err, storage_status(e), NULL, "cannot create directory %.*s: %s", (int)j,
+                        rel, strerror(e));
                 return -1;
             }
             next = openat(dirfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -237,6 +237,10 @@ enum bt_engine bt_db_engine(const struct bt_db *db)
  * Both engines get PostgreSQL's rule, so code tested on one behaves the same on the other. */
 static int check_tx(struct bt_db *db, struct bt_err *err)
 {
+    /* a connection that went bad earlier in this request stays unusable: the same 503 */
+    if (db->broken)
+        return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: the connection failed earlier",
+                       db->ops->name);
     if (db->tx_failed)
         return bt_fail(err, BT_EDB, NULL,
                        "%s: statement in a failed transaction (roll it back first)", db->ops->name);
@@ -357,8 +361,8 @@ int bt_db_commit(struct bt_db *db, struct bt_err *err)
         bt_bug("bt_db_commit: no transaction open");
     if (db->tx_failed) {
         bt_db_rollback(db);
-        return bt_fail(err, BT_EDB, NULL, "%s: transaction rolled back after an earlier error",
-                       db->ops->name);
+        return bt_fail(err, db->broken ? BT_EUNAVAILABLE : BT_EDB, NULL,
+                       "%s: transaction rolled back after an earlier error", db->ops->name);
     }
     int rc = db->ops->exec(db, &n, "COMMIT", NULL, 0, err);
     db->in_tx = false;
@@ -439,7 +443,7 @@ int bt_dbpool_open(const char *url, unsigned size, struct bt_dbpool **out, struc
     pthread_condattr_destroy(&ca);
 
     /* the first connection now, so a bad URL fails at start-up and not on a request */
-    rc = pool->ops->open(pool->url, &db, err);
+    rc = pool->ops->open(pool->url, 0, &db, err);
     if (rc != BT_OK) {
         pool->closing = true;
         bt_dbpool_free(pool);
@@ -507,6 +511,18 @@ static void pool_release_slot(struct bt_dbpool *pool)
         pool_destroy(pool);
 }
 
+/* Milliseconds from now until deadline, at least 1. */
+static int ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    long long ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+         (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+    return ms < 1 ? 1 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
 struct bt_db *bt_dbpool_get(struct bt_dbpool *pool, int timeout_ms, struct bt_err *err)
 {
     struct timespec deadline;
@@ -564,7 +580,10 @@ struct bt_db *bt_dbpool_get(struct bt_dbpool *pool, int timeout_ms, struct bt_er
         have_slot = true;
     }
     if (have_slot) {
-        if (pool->ops->open(pool->url, &db, err) != BT_OK) {
+        /* connecting spends what is left of the caller's wait, no more (a server that went
+         * away must not hold a request longer than a busy pool would) */
+        if (pool->ops->open(pool->url, timeout_ms > 0 ? ms_left(&deadline) : timeout_ms, &db,
+                            err) != BT_OK) {
             pool_release_slot(pool);
             return NULL;
         }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * db_pg.c - the PostgreSQL back end over libpq: connect (UTF8, TimeZone UTC), run one
  * statement with text-format parameters, type results by column OID so the JSON matches the
- * SQLite back end, and notice a lost connection so the pool reconnects.
- * Must not: change the URL it is given (tests pass search_path in options=); splice values
- * into SQL; print libpq notices (they would interleave with the JSON log on stderr).
+ * SQLite back end, and tell "the server is not there" (503, the pool reconnects) from "this
+ * statement failed" (500).
+ * Must not: change the URL it is given (tests pass search_path in options=; our connection
+ * defaults go before it, so the URL overrides them); splice values into SQL; print libpq
+ * notices (they would interleave with the JSON log on stderr).
  */
 #include <inttypes.h>
 #include <poll.h>
@@ -71,11 +73,32 @@ static void pg_close(struct bt_db *db)
     free(db);
 }
 
-static int pg_open(const char *url, struct bt_db **out, struct bt_err *err)
+/* Connection defaults (docs/DATABASE.md, "Lost connections"), in effect unless the URL
+ * sets them: TCP keepalives notice a server host that vanished without closing the
+ * connection (power loss, a cut network) within about 11 s of silence, and
+ * tcp_user_timeout drops a connection whose sent data stays unacknowledged for 10 s. */
+static const char *const pg_default_keys[] = {
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+};
+static const char *const pg_default_values[] = {"1", "5", "2", "3", "10000"};
+#define PG_NDEFAULTS (sizeof(pg_default_keys) / sizeof(pg_default_keys[0]))
+
+/* connect_timeout for a connect that may take timeout_ms (<= 0: start-up and the CLI, 10 s).
+ * libpq counts whole seconds and treats less than 2 as 2. */
+static int connect_seconds(int timeout_ms)
 {
-    char msg[400];
+    int secs = timeout_ms > 0 ? (timeout_ms + 999) / 1000 : 10;
+
+    return secs < 2 ? 2 : secs > 60 ? 60 : secs;
+}
+
+static int pg_open(const char *url, int timeout_ms, struct bt_db **out, struct bt_err *err)
+{
+    const char *keys[PG_NDEFAULTS + 3], *values[PG_NDEFAULTS + 3];
+    char msg[400], connect_s[16];
     struct pg_db *p;
     PGresult *res;
+    size_t n = 0;
     int rc;
 
     *out = NULL;
@@ -83,17 +106,29 @@ static int pg_open(const char *url, struct bt_db **out, struct bt_err *err)
     if (!p)
         return bt_fail(err, BT_EDB, NULL, "pg: out of memory");
     p->base.ops = &bt_db_pg_ops;
-    p->conn = PQconnectdb(url);
+    snprintf(connect_s, sizeof(connect_s), "%d", connect_seconds(timeout_ms));
+    keys[n] = "connect_timeout";
+    values[n++] = connect_s;
+    for (size_t i = 0; i < PG_NDEFAULTS; i++) {
+        keys[n] = pg_default_keys[i];
+        values[n++] = pg_default_values[i];
+    }
+    /* last: the URL, expanded into its parameters, overrides the defaults above */
+    keys[n] = "dbname";
+    values[n++] = url;
+    keys[n] = NULL;
+    values[n] = NULL;
+    p->conn = PQconnectdbParams(keys, values, 1);
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
         one_line(p->conn ? PQerrorMessage(p->conn) : "out of memory", msg, sizeof(msg));
-        rc = bt_fail(err, BT_EDB, NULL, "pg: cannot connect: %s", msg);
+        rc = bt_fail(err, BT_EUNAVAILABLE, NULL, "pg: cannot connect: %s", msg);
         pg_close(&p->base);
         return rc;
     }
     PQsetNoticeProcessor(p->conn, pg_quiet, NULL);
     if (PQsetClientEncoding(p->conn, "UTF8") != 0) {
         one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
-        rc = bt_fail(err, BT_EDB, NULL, "pg: cannot set client encoding: %s", msg);
+        rc = bt_fail(err, BT_EUNAVAILABLE, NULL, "pg: cannot set client encoding: %s", msg);
         pg_close(&p->base);
         return rc;
     }
@@ -101,7 +136,7 @@ static int pg_open(const char *url, struct bt_db **out, struct bt_err *err)
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
         PQclear(res);
-        rc = bt_fail(err, BT_EDB, NULL, "pg: cannot set time zone: %s", msg);
+        rc = bt_fail(err, BT_EUNAVAILABLE, NULL, "pg: cannot set time zone: %s", msg);
         pg_close(&p->base);
         return rc;
     }
@@ -151,6 +186,31 @@ static void unique_columns(const char *detail, char *out, size_t n)
     out[len] = '\0';
 }
 
+/* SQLSTATEs that say "the database cannot serve us now", not "this statement is wrong":
+ * the client gets 503 and may retry. */
+static bool unavailable_state(const char *state)
+{
+    static const char *const codes[] = {
+        "57P01", /* admin_shutdown: pg_ctl stop -m fast, pg_terminate_backend */
+        "57P02", /* crash_shutdown: pg_ctl stop -m immediate, another backend crashed */
+        "57P03", /* cannot_connect_now: starting up, shutting down, in recovery */
+        "53300", /* too_many_connections */
+        "53100", /* disk_full */
+        "25006", /* read_only_sql_transaction: a standby (after a failover), or read-only set */
+    };
+
+    if (!state)
+        return false;
+    /* connection exception, but not 08P01: a protocol violation is our bug (a bind with the
+     * wrong number of parameters), and the connection survives it */
+    if (!strncmp(state, "08", 2))
+        return strcmp(state, "08P01") != 0;
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (!strcmp(state, codes[i]))
+            return true;
+    return false;
+}
+
 static int pg_fail(struct pg_db *p, PGresult *res, struct bt_err *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -160,7 +220,15 @@ static int pg_fail(struct pg_db *p, PGresult *res, struct bt_err *err)
     if (PQstatus(p->conn) != CONNECTION_OK) {
         p->base.broken = true;
         one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
-        return bt_db_fail(&p->base, err, BT_EDB, NULL, msg[0] ? msg : "connection lost");
+        return bt_db_fail(&p->base, err, BT_EUNAVAILABLE, NULL, msg[0] ? msg : "connection lost");
+    }
+    if (unavailable_state(state)) {
+        /* a full disk leaves the connection usable; the others end it, or (a standby) would
+         * fail every write on it: a fresh connection may reach a server that can serve */
+        if (strcmp(state, "53100"))
+            p->base.broken = true;
+        one_line(primary ? primary : PQerrorMessage(p->conn), msg, sizeof(msg));
+        return bt_db_fail(&p->base, err, BT_EUNAVAILABLE, NULL, msg[0] ? msg : state);
     }
     if (state && !strncmp(state, "23", 2)) {
         if (!strcmp(state, "23505")) {

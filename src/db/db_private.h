@@ -22,8 +22,10 @@ struct bt_db_ops {
     const char *name;      /* "sqlite" / "pg", prefixes error messages */
     const char *begin_sql; /* "BEGIN IMMEDIATE" / "BEGIN" */
 
-    /* Open one connection for url (already classified as this engine). */
-    int (*open)(const char *url, struct bt_db **out, struct bt_err *err);
+    /* Open one connection for url (already classified as this engine), taking at most about
+     * timeout_ms to connect (<= 0: the back end's default). A database that cannot be
+     * reached or opened is BT_EUNAVAILABLE. */
+    int (*open)(const char *url, int timeout_ms, struct bt_db **out, struct bt_err *err);
     void (*close)(struct bt_db *db);
     /* Is the connection usable and outside any transaction? Called on check-out and
      * check-in; a back end may poll its socket here (must not block). */
@@ -43,7 +45,8 @@ struct bt_db {
     const struct bt_db_ops *ops;
     bool in_tx;     /* bt_db_begin succeeded, no commit/rollback yet */
     bool tx_failed; /* a statement failed inside the transaction: only rollback is allowed */
-    bool broken;    /* the back end saw the connection die; the pool drops it */
+    bool broken;    /* the back end saw the connection die or go bad; the pool drops it and
+                     * the next check-out opens a new one */
 };
 
 extern const struct bt_db_ops bt_db_sqlite_ops;
@@ -70,7 +73,7 @@ void bt_db_rowbuf_init(struct bt_db_rowbuf *rb, struct bt_arena *a, size_t ncols
 /* Pointer to the ncols cells of a new row (zeroed = all NULL). */
 struct bt_cell *bt_db_rowbuf_add(struct bt_db_rowbuf *rb);
 
-/* "sqlite: msg" style error for the engine, code BT_EDB or BT_ECONFLICT. */
+/* "sqlite: msg" style error for the engine, code BT_EDB, BT_ECONFLICT or BT_EUNAVAILABLE. */
 int bt_db_fail(struct bt_db *db, struct bt_err *err, int code, const char *field,
                const char *detail);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * db_sqlite.c - the SQLite back end: connection set-up (WAL, foreign keys, busy timeout),
  * a per-connection prepared-statement cache, $N binding by name, and result typing from
- * declared column types so the JSON matches the PostgreSQL back end.
+ * declared column types so the JSON matches the PostgreSQL back end; faults of the disk
+ * (full, read-only, I/O errors) are told apart from failed statements.
  * Must not: bind $N positionally (SQLite numbers named parameters by first appearance, so
  * "$2 ... $1" would swap); accept parameters other than $1..$n; share a connection between
  * threads (connections are opened SQLITE_OPEN_NOMUTEX; the pool hands each to one thread).
@@ -39,6 +40,7 @@ struct sq_stmt {
 struct sq_db {
     struct bt_db base; /* first: a struct bt_db * is a struct sq_db * */
     sqlite3 *h;
+    char *path; /* the file; NULL for an in-memory database (never reopened: it would be empty) */
     uint64_t tick;
     struct sq_stmt cache[SQ_CACHE_SIZE];
 };
@@ -90,8 +92,8 @@ static int make_parent(const char *path, struct bt_err *err)
             char c = *p;
             *p = '\0';
             if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-                return bt_fail(err, BT_EDB, NULL, "sqlite: cannot create directory %s: %s", dir,
-                               strerror(errno));
+                return bt_fail(err, BT_EUNAVAILABLE, NULL, "sqlite: cannot create directory %s: %s",
+                               dir, strerror(errno));
             *p = c;
             if (!c)
                 break;
@@ -133,14 +135,45 @@ static void unique_columns(const char *msg, char *out, size_t n)
     }
 }
 
+/* Result codes that are the storage's fault, not the statement's: the disk is full, the
+ * file or its directory cannot be written, an I/O error, the file cannot be opened, or
+ * another writer held the lock past the busy timeout. The client gets 503 and may retry
+ * (docs/DATABASE.md, "Errors"). */
+static bool sq_unavailable(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_BUSY: return true;
+    default: return false;
+    }
+}
+
+/* After these the connection may be stale (an I/O error, a file that moved or was opened
+ * read-only): the pool opens a fresh one. A full disk or a busy lock leaves it usable. */
+static bool sq_reopen(int rc)
+{
+    int primary = rc & 0xff;
+
+    return primary == SQLITE_READONLY || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN;
+}
+
 /* Map the connection's last error: every constraint kind is a conflict (as PostgreSQL's
- * SQLSTATE class 23), the rest is BT_EDB with SQLite's message. */
+ * SQLSTATE class 23), a fault of the storage is BT_EUNAVAILABLE, the rest is BT_EDB with
+ * SQLite's message. */
 static int sq_fail(struct sq_db *s, struct bt_err *err)
 {
     int ext = sqlite3_extended_errcode(s->h);
     const char *msg = sqlite3_errmsg(s->h);
     char cols[64];
 
+    if (sq_unavailable(ext)) {
+        if (sq_reopen(ext) && s->path)
+            s->base.broken = true;
+        return bt_db_fail(&s->base, err, BT_EUNAVAILABLE, NULL, msg);
+    }
     if ((ext & 0xff) != SQLITE_CONSTRAINT)
         return bt_db_fail(&s->base, err, BT_EDB, NULL, msg);
     switch (ext) {
@@ -172,27 +205,36 @@ static void sq_close(struct bt_db *db)
         free(s->cache[i].sql);
     }
     sqlite3_close_v2(s->h);
+    free(s->path);
     free(s);
 }
 
-static int sq_open(const char *url, struct bt_db **out, struct bt_err *err)
+static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct bt_err *err)
 {
     const char *path = sq_path(url);
+    bool memory = bt_db_sqlite_url_is_memory(url);
     struct sq_db *s;
     char *msg = NULL;
-    int rc;
+    int rc, code;
 
+    (void)timeout_ms; /* a local file: opening does not wait on anyone */
     *out = NULL;
-    if (!bt_db_sqlite_url_is_memory(url) && (rc = make_parent(path, err)) != BT_OK)
+    if (!memory && (rc = make_parent(path, err)) != BT_OK)
         return rc;
     s = calloc(1, sizeof(*s));
     if (!s)
         return bt_fail(err, BT_EDB, NULL, "sqlite: out of memory");
     s->base.ops = &bt_db_sqlite_ops;
-    if (sqlite3_open_v2(path, &s->h,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        rc = bt_fail(err, BT_EDB, NULL, "sqlite: cannot open %s: %s", path,
+    if (!memory && !(s->path = strdup(path))) {
+        free(s);
+        return bt_fail(err, BT_EDB, NULL, "sqlite: out of memory");
+    }
+    /* a file bento may not write is opened read-only: reads go on, writes fail with
+     * SQLITE_READONLY (503) until the file is writable again (sq_healthy) */
+    code = sqlite3_open_v2(path, &s->h,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (code != SQLITE_OK) {
+        rc = bt_fail(err, s->h ? BT_EUNAVAILABLE : BT_EDB, NULL, "sqlite: cannot open %s: %s", path,
                      s->h ? sqlite3_errmsg(s->h) : "out of memory");
         sq_close(&s->base);
         return rc;
@@ -200,12 +242,12 @@ static int sq_open(const char *url, struct bt_db **out, struct bt_err *err)
     sqlite3_extended_result_codes(s->h, 1);
     sqlite3_busy_timeout(s->h, SQ_BUSY_TIMEOUT_MS);
     /* WAL: readers do not block the writer; NORMAL is durable at checkpoints under WAL */
-    if (sqlite3_exec(s->h,
-                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA synchronous=NORMAL;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        rc = bt_fail(err, BT_EDB, NULL, "sqlite: cannot set up %s: %s", path,
-                     msg ? msg : sqlite3_errmsg(s->h));
+    if ((code = sqlite3_exec(s->h,
+                             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                             "PRAGMA synchronous=NORMAL;",
+                             NULL, NULL, &msg)) != SQLITE_OK) {
+        rc = bt_fail(err, sq_unavailable(code) ? BT_EUNAVAILABLE : BT_EDB, NULL,
+                     "sqlite: cannot set up %s: %s", path, msg ? msg : sqlite3_errmsg(s->h));
         sqlite3_free(msg);
         sq_close(&s->base);
         return rc;
@@ -216,7 +258,15 @@ static int sq_open(const char *url, struct bt_db **out, struct bt_err *err)
 
 static bool sq_healthy(struct bt_db *db)
 {
-    return !db->broken && sqlite3_get_autocommit(sq(db)->h);
+    struct sq_db *s = sq(db);
+
+    if (db->broken || !sqlite3_get_autocommit(s->h))
+        return false;
+    /* opened read-only because bento could not write the file: once it can, a new connection
+     * writes again, without a restart (one access(2) per check-out, only in that state) */
+    if (s->path && sqlite3_db_readonly(s->h, "main") == 1 && access(s->path, W_OK) == 0)
+        return false;
+    return true;
 }
 
 static bool sq_engine_in_tx(struct bt_db *db)

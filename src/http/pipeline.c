@@ -399,7 +399,18 @@ struct db_lease {
 static void db_lease_return(void *p)
 {
     struct db_lease *l = p;
-    bt_dbpool_put(l->pool, l->db);
+    bt_dbpool_put(l->pool, l->db); /* NULL once db_release gave it back */
+    l->db = NULL;
+}
+
+/* The answer is rendered: the connection goes back now, not when the client has read it, so
+ * a slow reader holds none and the client's next request finds it in the pool. The arena's
+ * deferred return (for callers that never reach here) then finds nothing to do. */
+static void db_release(struct bt_req *rq)
+{
+    if (rq->db_lease)
+        db_lease_return(rq->db_lease);
+    rq->db = NULL;
 }
 
 struct bt_db *bt_req_db(struct bt_req *rq, struct bt_err *err)
@@ -418,6 +429,7 @@ struct bt_db *bt_req_db(struct bt_req *rq, struct bt_err *err)
     l = bt_arena_alloc(rq->arena, sizeof(*l));
     l->pool = rq->ctx->pool;
     l->db = rq->db;
+    rq->db_lease = l;
     bt_arena_defer(rq->arena, db_lease_return, l);
     return rq->db;
 }
@@ -759,6 +771,7 @@ void bt_pipeline_run(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *r
         bt_pipeline_fail(ctx, rq, rs, &err);
     }
     render(rs);
+    db_release(rq);
     bt_res_header(rs, "X-Request-Id", rq->request_id);
     {
         uint64_t dur = bt_mono_ns() - rq->start_ns;
