@@ -31,9 +31,24 @@
 #define OID_FLOAT8 701
 #define OID_NUMERIC 1700
 
+#define PG_CACHE_SIZE 64
+
+/* a statement prepared on this connection under the name "bt<id>" */
+struct pg_stmt {
+    char *sql;       /* own copy of the text, the cache key; NULL = free slot */
+    const char *ptr; /* caller's pointer at last use: equal pointer skips strcmp */
+    uint64_t hash;
+    uint64_t used; /* LRU tick */
+    unsigned id;
+    int nparams;
+};
+
 struct pg_db {
     struct bt_db base; /* first: a struct bt_db * is a struct pg_db * */
     PGconn *conn;
+    uint64_t tick;
+    unsigned next_id;
+    struct pg_stmt cache[PG_CACHE_SIZE];
 };
 
 static struct pg_db *pg(struct bt_db *db)
@@ -70,6 +85,8 @@ static void pg_close(struct bt_db *db)
     if (!db)
         return;
     PQfinish(pg(db)->conn);
+    for (size_t i = 0; i < PG_CACHE_SIZE; i++)
+        free(pg(db)->cache[i].sql);
     free(db);
 }
 
@@ -250,7 +267,99 @@ static int pg_fail(struct pg_db *p, PGresult *res, struct bt_err *err)
     return bt_db_fail(&p->base, err, BT_EDB, NULL, msg[0] ? msg : "unknown error");
 }
 
-/* ---- statements ---- */
+/* ---- statements ----
+ *
+ * The statement cache (docs/DATABASE.md, "Statement cache"): each connection prepares a
+ * statement the first time it runs it (Parse, one extra round trip) and then only binds and
+ * executes it, so the server neither parses nor, once it settles on a generic plan, plans it
+ * again. Keyed by the SQL text, least recently used out past PG_CACHE_SIZE (DEALLOCATE). A
+ * statement the server no longer knows (DISCARD ALL, a pooler in transaction mode) or whose
+ * result columns changed under it (a migration by another instance) is prepared again: at
+ * once outside a transaction, on the next use inside one (the transaction has failed). */
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void stmt_forget(struct pg_db *p, struct pg_stmt *e, bool deallocate)
+{
+    if (deallocate && PQtransactionStatus(p->conn) != PQTRANS_INERROR) {
+        char cmd[32];
+        snprintf(cmd, sizeof(cmd), "DEALLOCATE bt%u", e->id);
+        PQclear(PQexec(p->conn, cmd));
+    }
+    free(e->sql);
+    memset(e, 0, sizeof(*e));
+}
+
+/* the cached statement for sql, prepared now if it is not there yet; NULL (*rc and err set)
+ * when it cannot be prepared */
+static struct pg_stmt *stmt_get(struct pg_db *p, const char *sql, int nargs, int *rc,
+                                struct bt_err *err)
+{
+    uint64_t h = fnv1a(sql);
+    struct pg_stmt *victim = NULL;
+    char name[16];
+    PGresult *r;
+
+    p->tick++;
+    for (size_t i = 0; i < PG_CACHE_SIZE; i++) {
+        struct pg_stmt *e = &p->cache[i];
+        if (e->sql && e->hash == h && e->nparams == nargs &&
+            (e->ptr == sql || !strcmp(e->sql, sql))) {
+            e->ptr = sql;
+            e->used = p->tick;
+            return e;
+        }
+        if (!e->sql) {
+            if (!victim || victim->sql)
+                victim = e;
+        } else if (!victim || (victim->sql && e->used < victim->used)) {
+            victim = e;
+        }
+    }
+    if (victim->sql)
+        stmt_forget(p, victim, true);
+    snprintf(name, sizeof(name), "bt%u", ++p->next_id);
+    /* types left to the server (NULL): it infers them from the statement, as SQLite does not
+     * need to; CAST($1 AS TEXT) where it cannot */
+    r = PQprepare(p->conn, name, sql, nargs, NULL);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        *rc = pg_fail(p, r, err);
+        PQclear(r);
+        return NULL;
+    }
+    PQclear(r);
+    victim->sql = strdup(sql);
+    if (!victim->sql) {
+        stmt_forget(p, victim, true);
+        *rc = bt_fail(err, BT_EDB, NULL, "pg: out of memory");
+        return NULL;
+    }
+    victim->ptr = sql;
+    victim->hash = h;
+    victim->used = p->tick;
+    victim->id = p->next_id;
+    victim->nparams = nargs;
+    return victim;
+}
+
+/* SQLSTATEs after which a cached statement must be prepared again */
+static bool stale_statement(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+    /* 26000 invalid_sql_statement_name: the server does not know it (DISCARD ALL, a pooler);
+     * 0A000 "cached plan must not change result type": its tables changed under it */
+    return state && (!strcmp(state, "26000") || !strcmp(state, "0A000"));
+}
 
 /* Run one statement with text parameters; *res is a result that succeeded. */
 static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, size_t nargs,
@@ -288,17 +397,30 @@ static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, s
         default: rc = bt_fail(err, BT_EDB, NULL, "pg: bad argument type for $%zu", i + 1); break;
         }
     }
-    if (rc == BT_OK) {
-        /* types left to the server (0): it infers them from the text, as SQLite does not
-         * need to; CAST($1 AS TEXT) where it cannot */
-        PGresult *r = PQexecParams(p->conn, sql, (int)nargs, NULL, values, NULL, NULL, 0);
-        ExecStatusType st = PQresultStatus(r);
+    for (int attempt = 0; rc == BT_OK; attempt++) {
+        struct pg_stmt *e = stmt_get(p, sql, (int)nargs, &rc, err);
+        char name[16];
+        PGresult *r;
+        ExecStatusType st;
+        if (!e)
+            break;
+        snprintf(name, sizeof(name), "bt%u", e->id);
+        r = PQexecPrepared(p->conn, name, (int)nargs, values, NULL, NULL, 0);
+        st = PQresultStatus(r);
         if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
             *res = r;
-        } else {
-            rc = pg_fail(p, r, err);
-            PQclear(r);
+            break;
         }
+        if (stale_statement(r)) {
+            stmt_forget(p, e, true);
+            /* outside a transaction nothing was lost: prepare it again and run it now */
+            if (attempt == 0 && PQtransactionStatus(p->conn) == PQTRANS_IDLE) {
+                PQclear(r);
+                continue;
+            }
+        }
+        rc = pg_fail(p, r, err);
+        PQclear(r);
     }
     free(values);
     free(bufs);

@@ -1003,6 +1003,35 @@ static void test_statement_cache(void **state)
     bt_dbpool_put(f->pool, db);
 }
 
+/* PostgreSQL's statement cache: a statement the server forgot (DISCARD ALL, as a pooler in
+ * transaction mode does) is prepared again at once; one whose columns changed inside a
+ * transaction fails that transaction only, and the next use prepares it again */
+static void test_pg_statement_cache_stale(void **state)
+{
+    struct fix *f = *state;
+    struct bt_db *db;
+    struct bt_rows *rows;
+    struct bt_err err;
+
+    if (!is_pg())
+        skip();
+    db = get(f);
+    script(db, "CREATE TABLE t (a BIGINT)");
+    EXEC(db, "INSERT INTO t (a) VALUES ($1)", BT_ARGS(bt_i64(7)));
+    assert_int_equal(qi64(db, "SELECT a FROM t WHERE a = $1", BT_ARGS(bt_i64(7))), 7);
+    script(db, "DISCARD ALL");
+    assert_int_equal(qi64(db, "SELECT a FROM t WHERE a = $1", BT_ARGS(bt_i64(7))), 7);
+
+    assert_string_equal(qjson(f, db, "SELECT * FROM t", BT_NOARGS), "[{\"a\":7}]");
+    assert_int_equal(bt_db_begin(db, &err), BT_OK);
+    script(db, "ALTER TABLE t ADD COLUMN b TEXT");
+    assert_int_not_equal(bt_db_query(db, f->a, &rows, "SELECT * FROM t", BT_NOARGS, &err), BT_OK);
+    bt_db_rollback(db);
+    script(db, "ALTER TABLE t ADD COLUMN c TEXT");
+    assert_string_equal(qjson(f, db, "SELECT * FROM t", BT_NOARGS), "[{\"a\":7,\"c\":null}]");
+    bt_dbpool_put(f->pool, db);
+}
+
 static void test_pg_reconnect(void **state)
 {
     struct fix *f = *state;
@@ -1091,6 +1120,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pool_waiter_wakes, setup2, teardown),
         cmocka_unit_test_setup_teardown(test_pool_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_statement_cache_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
         cmocka_unit_test(test_bad_url),
         cmocka_unit_test(test_sqlite_urls),
