@@ -461,9 +461,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             cs->fail = BT_EHEADERS;
             cs->fail_http = MHD_HTTP_URI_TOO_LONG;
         }
-        MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
-        if (!cs->fail && hbytes > cfg->max_header)
-            cs->fail = BT_EHEADERS;
+        /* the gate counted the first request's lines; a later keep-alive request is counted here */
+        if (MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes) > HEAD_MAX_FIELDS ||
+            hbytes > cfg->max_header)
+            cs->fail = cs->fail ? cs->fail : BT_EHEADERS;
         refuse = framing_refusal(c, version);
         if (refuse)
             return answer_failure(l, c, cs, method, refuse == 400 ? BT_EMALFORMED : BT_EINVAL,

@@ -474,6 +474,44 @@ static void test_slow_clients_do_not_starve_others(void **state)
     assert_int_equal(bt_test_proc_stop(p), 0);
 }
 
+/* a later request on a keep-alive connection does not pass the gate: libmicrohttpd reads it,
+ * and the same caps still answer (never a silent close) */
+static void test_keep_alive_header_limits(void **state)
+{
+    static const struct {
+        int lines;
+        const char *fmt; /* one header line, given its number */
+        bool envelope;   /* answered by bento (false: libmicrohttpd's own 431, its pool full) */
+    } cases[] = {
+        {101, "a%d:b\r\n", true},
+        {945, "a:b\r\n", true}, /* the two shapes */
+        {702, "x%05d: 00000000000000000\r\n", true},
+        {1500, "a:%d\r\n", false},
+    };
+    char *req = malloc(64 * 1024);
+
+    for (size_t k = 0; k < sizeof(cases) / sizeof(*cases); k++) {
+        int fd = open_conn(*state);
+        size_t o = (size_t)sprintf(req, "GET /health HTTP/1.1\r\nHost: t\r\n");
+        bool closed;
+        char *got;
+        send_all(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        read_health(fd);
+        for (int i = 0; i < cases[k].lines; i++)
+            o += (size_t)sprintf(req + o, cases[k].fmt, i);
+        strcpy(req + o, "\r\n");
+        send_all(fd, req);
+        got = read_to_close(fd, now_ms() + 5000, &closed);
+        assert_true(closed);
+        assert_true(!strncmp(got, "HTTP/1.1 431 ", 13));
+        if (cases[k].envelope)
+            assert_non_null(strstr(got, "application/json"));
+        free(got);
+        close(fd);
+    }
+    free(req);
+}
+
 static void test_full_gate_evicts_the_flooding_address(void **state)
 {
     enum { LIMIT = 8, N = 30 };
@@ -581,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_aborted_keep_alive_request_freed),
         cmocka_unit_test(test_header_deadline_408),
         cmocka_unit_test(test_slow_clients_do_not_starve_others),
+        cmocka_unit_test(test_keep_alive_header_limits),
         cmocka_unit_test(test_full_gate_evicts_the_flooding_address),
         cmocka_unit_test(test_body_minimum_rate),
     };
