@@ -13,6 +13,7 @@
 #include <bento/route.h>
 #include <bento/db.h>
 #include <bento/migrate.h>
+#include <bento/search.h>
 #include <bento/app.h>
 #include <bento/config.h>
 #include <bento/metrics.h>

@@ -55,6 +55,11 @@ extern const struct bt_db_ops bt_db_pg_ops;
 /* Is url one SQLite treats as a private in-memory database (one connection only)? */
 bool bt_db_sqlite_url_is_memory(const char *url);
 
+/* Register the search index's FTS5 tokenizer "bento_grams" on a new SQLite connection
+ * (search_sqlite.c). Returns an SQLite result code. */
+struct sqlite3;
+int bt_db_sqlite_register_search(struct sqlite3 *h);
+
 /* bt_db_backup's SQLite half (db_sqlite.c). */
 int bt_db_sqlite_backup(const char *url, const char *dest, struct bt_err *err);
 

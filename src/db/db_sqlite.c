@@ -241,14 +241,24 @@ static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct b
     }
     sqlite3_extended_result_codes(s->h, 1);
     sqlite3_busy_timeout(s->h, SQ_BUSY_TIMEOUT_MS);
-    /* WAL: readers do not block the writer; NORMAL is durable at checkpoints under WAL */
+    /* WAL: readers do not block the writer; NORMAL is durable at checkpoints under WAL.
+     * recursive_triggers: a row deleted by a REPLACE conflict then fires its delete
+     * triggers, which keep the search index exact (search.c). */
     if ((code = sqlite3_exec(s->h,
                              "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                             "PRAGMA synchronous=NORMAL;",
+                             "PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON;",
                              NULL, NULL, &msg)) != SQLITE_OK) {
         rc = bt_fail(err, sq_unavailable(code) ? BT_EUNAVAILABLE : BT_EDB, NULL,
                      "sqlite: cannot set up %s: %s", path, msg ? msg : sqlite3_errmsg(s->h));
         sqlite3_free(msg);
+        sq_close(&s->base);
+        return rc;
+    }
+    /* the search index's tokenizer, on every connection: its FTS5 tables cannot even be
+     * opened without it, so no connection may write a searched table without it */
+    if ((rc = bt_db_sqlite_register_search(s->h)) != SQLITE_OK) {
+        rc = bt_fail(err, BT_EDB, NULL, "sqlite: cannot register the search tokenizer: %s",
+                     sqlite3_errstr(rc));
         sq_close(&s->base);
         return rc;
     }
