@@ -2,8 +2,9 @@
  * materials.c - the materials API (document 002 "基材管理 API", note "Materials"): list with
  * search, filters, sort and pagination; get; create; partial update; delete.
  * Owns: yunshui_materials and yunshui_materials_rev SQL, the material JSON shape (the
- * document's field order plus the computed status), the search column, and a process-wide
- * cache of list totals keyed by the database's revision stamp.
+ * document's field order plus the computed status), the search column (searched through
+ * the core's index, include/bento/search.h), and a process-wide cache of list totals keyed
+ * by the database's revision stamp.
  * Must not: splice input into SQL (sort columns come from a whitelist); change stock on
  * behalf of orders (orders.c does); delete a material that an open order uses.
  */
@@ -48,9 +49,9 @@ enum {
     MAT_NCOLS
 };
 
-/* Separates the fields inside search_text; removed from search terms, so a term never
- * matches across two fields. */
-#define MAT_SEP '\x1f'
+/* The search index over search_text (0005_search.sql): name, specification and
+ * description, folded and joined by BT_SEARCH_SEP (bt_search_text). */
+static const struct bt_search mat_search = {"yunshui_materials", "id", "search_text"};
 
 /* Bounds that keep every value exact in a JSON double and every offset inside int64. */
 #define MAT_MAX_COUNT 1000000000000.0 /* stock, minStock */
@@ -145,9 +146,11 @@ const struct bt_schema yunshui_material_update_in = {
 };
 
 /* ---- list totals cache ----
- * A total needs every matching row: with a search term that is a LIKE over the whole table
- * (40 ms on SQLite, 70 ms on PostgreSQL for 100,000 rows on the benchmark machine), while
- * the page itself is read off a sort index and stops after offset + limit rows. Totals for
+ * A total needs every matching row, while the page itself is read off a sort index and
+ * stops after offset + limit rows. The search index answers a term's total without a scan,
+ * but a common term still touches every matching row on PostgreSQL (a bitmap heap scan:
+ * 10-30 ms for 鋼 at 100,000 rows), and an unfiltered or category total is a count of the
+ * table or the category (4 ms on SQLite, 10-30 ms on PostgreSQL). Totals for
  * (search, category) are therefore kept per revision of the materials:
  * yunshui_materials_rev holds a random stamp that every create, update and delete here
  * replaces in its own transaction, so an entry can never outlive the rows it counted, in
@@ -257,57 +260,13 @@ static bool mat_path_id(const struct bt_req *rq, char out[37])
     return true;
 }
 
-/* Append s with ASCII upper case folded; other bytes (UTF-8 included) as they are. Chinese
- * has no case, and folding only ASCII keeps both engines and the search term in step. */
-static void mat_fold(struct bt_buf *b, const char *s)
-{
-    for (; s && *s; s++)
-        bt_buf_addc(b, *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s);
-}
-
-/* search_text: folded name, specification and description joined by MAT_SEP. */
+/* search_text: name, specification and description, folded and joined (bt_search_text). */
 static const char *mat_search_text(struct bt_arena *a, const char *name, const char *spec,
                                    const char *desc)
 {
-    struct bt_buf b;
+    const char *fields[] = {name, spec, desc};
 
-    bt_buf_init(&b, a, 128);
-    mat_fold(&b, name);
-    bt_buf_addc(&b, MAT_SEP);
-    mat_fold(&b, spec);
-    bt_buf_addc(&b, MAT_SEP);
-    mat_fold(&b, desc);
-    return b.p;
-}
-
-static bool mat_is_space(char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* The LIKE pattern (ESCAPE '\') for a search term: surrounding ASCII white space dropped,
- * ASCII folded like search_text, the separator removed, and %, _ and \ matched literally.
- * NULL when nothing is left (no filter). */
-static const char *mat_search_pattern(struct bt_arena *a, const char *term)
-{
-    const char *end;
-    struct bt_buf b;
-
-    if (!term)
-        return NULL;
-    while (mat_is_space(*term))
-        term++;
-    end = term + strlen(term);
-    while (end > term && mat_is_space(end[-1]))
-        end--;
-    bt_buf_init(&b, a, (size_t)(end - term) + 1);
-    for (const char *p = term; p < end; p++) {
-        char c = *p;
-        if (c == MAT_SEP)
-            continue;
-        bt_buf_addc(&b, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
-    }
-    return b.len ? bt_db_like_contains(a, b.p) : NULL;
+    return bt_search_text(a, fields, 3);
 }
 
 /* http:// or https:// with a host, no white space or control characters. */
@@ -404,32 +363,79 @@ static const struct {
     {"created_at", "created_at", "created_at || ''"},
 };
 
-/* The total for the WHERE clause in where (args bound); cached per revision under key when
- * key is not NULL. */
-static int mat_count(struct bt_db *db, const char *where, const struct bt_val *args, size_t nargs,
-                     const char *key, int64_t *total, struct bt_err *err)
+/* A list request's filters. */
+struct mat_filter {
+    struct bt_search_term term;
+    bool searching;
+    const char *category, *status; /* NULL: not filtered */
+};
+
+/* " WHERE ..." for f into where (nothing without filters), its arguments into args at
+ * *nargs; the term is tested the way how says. */
+static void mat_where(struct bt_db *db, const struct mat_filter *f, enum bt_search_how how,
+                      struct bt_buf *where, struct bt_val *args, size_t *nargs)
 {
-    int64_t rev = 0;
-    char sql[512];
+    const char *glue = " WHERE ";
+
+    if (f->searching) {
+        bt_buf_adds(where, glue);
+        bt_search_where(&mat_search, bt_db_engine(db), how, &f->term, NULL, where, args, nargs);
+        glue = " AND ";
+    }
+    if (f->category) {
+        args[(*nargs)++] = bt_text(f->category);
+        bt_buf_addf(where, "%scategory = $%zu", glue, *nargs);
+        glue = " AND ";
+    }
+    if (f->status) {
+        args[(*nargs)++] = bt_text(f->status);
+        bt_buf_addf(where, "%s" MAT_STATUS_SQL " = $%zu", glue, *nargs);
+    }
+}
+
+/* The revision stamp, 0 when unknown (nothing is cached then). */
+static int mat_rev(struct bt_db *db, int64_t *rev, struct bt_err *err)
+{
+    int rc = bt_db_query_i64(db, rev, "SELECT rev FROM yunshui_materials_rev WHERE id = 1",
+                             BT_NOARGS, err);
+
+    if (rc == BT_ENOTFOUND) {
+        bt_err_clear(err);
+        *rev = 0;
+        rc = BT_OK;
+    }
+    return rc;
+}
+
+/* The number of materials matching f (the term tested the way how says), cached per
+ * revision when rev is not 0 and there is no status filter: orders.c moves stock without a
+ * new stamp. pure: f has a term and nothing else, so the index alone counts it. */
+static int mat_count(struct bt_req *rq, struct bt_db *db, int64_t rev, const struct mat_filter *f,
+                     bool pure, enum bt_search_how how, int64_t *total, struct bt_err *err)
+{
+    const char *key = NULL;
+    struct bt_val args[BT_SEARCH_MAX_ARGS + 2];
+    size_t nargs = 0;
+    struct bt_buf sql;
     int rc;
 
-    if (key && strlen(key) >= MAT_KEY_MAX)
-        key = NULL;
-    if (key) {
-        rc = bt_db_query_i64(db, &rev, "SELECT rev FROM yunshui_materials_rev WHERE id = 1",
-                             BT_NOARGS, err);
-        if (rc == BT_ENOTFOUND) {
-            bt_err_clear(err);
-            rev = 0;
-        } else if (rc != BT_OK) {
-            return rc;
-        }
-        if (rev != 0 && mat_totals_find(rev, key, total))
+    if (rev != 0 && !f->status) {
+        key = bt_arena_printf(rq->arena, "%s%c%s", f->searching ? f->term.folded : "",
+                              BT_SEARCH_SEP, f->category ? f->category : "");
+        if (strlen(key) >= MAT_KEY_MAX)
+            key = NULL;
+        else if (mat_totals_find(rev, key, total))
             return BT_OK;
     }
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM yunshui_materials%s", where);
-    rc = bt_db_query_i64(db, total, sql, args, nargs, err);
-    if (rc == BT_OK && key && rev != 0)
+    if (pure) {
+        rc = bt_search_count(db, &mat_search, &f->term, total, err);
+    } else {
+        bt_buf_init(&sql, rq->arena, 512);
+        bt_buf_adds(&sql, "SELECT count(*) FROM yunshui_materials");
+        mat_where(db, f, how, &sql, args, &nargs);
+        rc = bt_db_query_i64(db, total, sql.p, args, nargs, err);
+    }
+    if (rc == BT_OK && key)
         mat_totals_put(rev, key, *total);
     return rc;
 }
@@ -437,24 +443,25 @@ static int mat_count(struct bt_db *db, const char *where, const struct bt_val *a
 int yunshui_material_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
     int64_t page = bt_req_qint(rq, "page", 1), limit = bt_req_qint(rq, "limit", 20);
-    const char *pattern = mat_search_pattern(rq->arena, bt_req_qstr(rq, "search"));
-    const char *category = bt_req_qstr(rq, "category");
-    const char *status = bt_req_qstr(rq, "status");
     const char *sort = bt_req_qstr(rq, "sort");
     const char *order = bt_req_qstr(rq, "order");
     const char *column = "created_at", *unindexed = "created_at || ''", *order_by, *dir;
-    const char *key = NULL;
-    struct bt_val args[5];
+    struct mat_filter f = {.category = bt_req_qstr(rq, "category"),
+                           .status = bt_req_qstr(rq, "status")};
+    enum bt_search_plan plan = BT_SEARCH_WALK;
+    enum bt_search_how how = BT_SEARCH_ROW;
+    struct bt_val args[BT_SEARCH_MAX_ARGS + 4];
     size_t nargs = 0;
     struct bt_buf where, sql;
     struct bt_rows *rows = NULL;
     struct bt_db *db;
-    int64_t total = 0, offset = (page - 1) * limit;
+    int64_t rev = 0, total = 0, matches = -1, nrows = 0, offset = (page - 1) * limit;
     json_t *list, *data;
     int rc;
 
-    if (category && !*category)
-        category = NULL;
+    f.searching = bt_search_term(rq->arena, bt_req_qstr(rq, "search"), &f.term);
+    if (f.category && !*f.category)
+        f.category = NULL;
     for (size_t i = 0; sort && i < sizeof(mat_sorts) / sizeof(mat_sorts[0]); i++) {
         if (strcmp(sort, mat_sorts[i].name) == 0) {
             column = mat_sorts[i].column;
@@ -467,45 +474,49 @@ int yunshui_material_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *e
     else
         dir = strcmp(column, "created_at") == 0 ? "DESC" : "ASC";
 
-    bt_buf_init(&where, rq->arena, 256);
-    if (pattern) {
-        args[nargs++] = bt_text(pattern);
-        bt_buf_addf(&where, " WHERE search_text LIKE $%zu ESCAPE '\\'", nargs);
-    }
-    if (category) {
-        args[nargs++] = bt_text(category);
-        bt_buf_addf(&where, "%s category = $%zu", nargs > 1 ? " AND" : " WHERE", nargs);
-    }
-    if (status) {
-        args[nargs++] = bt_text(status);
-        bt_buf_addf(&where, "%s " MAT_STATUS_SQL " = $%zu", nargs > 1 ? " AND" : " WHERE", nargs);
-    } else {
-        key = bt_arena_printf(rq->arena, "%s%c%s", pattern ? pattern : "", MAT_SEP,
-                              category ? category : "");
-    }
-
     if (!(db = mat_db(rq, err, &rc)))
         return rc;
-    if ((rc = mat_count(db, where.p, args, nargs, key, &total, err)) != BT_OK)
+    if ((rc = mat_rev(db, &rev, err)) != BT_OK)
         return rc;
 
-    /* Search and status cannot use an index, so the page is found either by walking the sort
-     * index and testing rows until offset + limit of them match, touching about
-     * (offset + limit) * rows / total rows in index order (random reads), or by scanning
-     * the table and sorting what matches (sequential, about 3 times cheaper a row). With
-     * the total known the choice is simple: at 100,000 rows a common term's page 3 walks a
-     * few hundred rows (under 1 ms), while a term that matches one row would walk all of
-     * them (75 ms here) where the scan takes 25 ms. The planners cannot know that, so the
-     * scan is forced by sorting on an expression no index matches.
-     * Either way only ids are ordered and skipped (a deferred join): the 20 rows of the
-     * page are read whole afterwards, so a deep page sorts (key, id) pairs rather than
-     * whole materials (60 ms instead of 160 ms for page 1,000 of a common term). */
-    order_by = column;
-    if ((pattern || status) && (offset + limit) * 3 > total)
-        order_by = unindexed;
+    /* The total. A term alone is counted by the index; with other filters as well, the
+     * term is tested from the index when it matches few enough rows, else row by row
+     * (driven by the category's index, or a scan). The term's own count is cached too. */
+    if (f.searching) {
+        struct mat_filter alone = {.term = f.term, .searching = true};
+        if ((rc = mat_count(rq, db, rev, &alone, true, BT_SEARCH_INDEX, &matches, err)) != BT_OK ||
+            (rc = bt_search_rows(db, &mat_search, &nrows, err)) != BT_OK)
+            return rc;
+        how = bt_search_plan_count(bt_db_engine(db), nrows, matches);
+    }
+    if (f.searching && !f.category && !f.status)
+        total = matches;
+    else if ((rc = mat_count(rq, db, rev, &f, false, how, &total, err)) != BT_OK)
+        return rc;
+
+    /* The page. With a search or a status filter an index cannot both find the rows and
+     * give their order, so the page is found by one of three ways, the cheapest for the
+     * counts at hand (bt_search_plan_page): walking the sort index and testing each row
+     * until offset + limit of them match, which touches about (offset + limit) * rows /
+     * total rows (a common term's page 3 walks a few hundred); taking the term's rows from
+     * the search index and sorting them (a rare term: a handful); or scanning the table and
+     * sorting what matches (a deep page of a common term). The planners cannot know which,
+     * so a scan is forced by sorting on an expression no index matches.
+     * Either way only ids are ordered and skipped (a deferred join): the rows of the page
+     * are read whole afterwards, so a deep page sorts (key, id) pairs rather than whole
+     * materials (60 ms instead of 160 ms for page 1,000 of a common term). */
+    if (f.searching || f.status) {
+        if (!f.searching)
+            nrows = total; /* no index: only the ratio of walk to scan matters */
+        plan = bt_search_plan_page(bt_db_engine(db), nrows, matches, total, offset + limit);
+    }
+    order_by = plan == BT_SEARCH_WALK ? column : unindexed;
 
     list = json_array();
     if (offset < total) {
+        bt_buf_init(&where, rq->arena, 256);
+        mat_where(db, &f, plan == BT_SEARCH_SCAN_INDEX ? BT_SEARCH_INDEX : BT_SEARCH_ROW, &where,
+                  args, &nargs);
         bt_buf_init(&sql, rq->arena, 512);
         bt_buf_addf(&sql,
                     "SELECT " MAT_COLUMNS " FROM yunshui_materials WHERE id IN (SELECT id FROM"

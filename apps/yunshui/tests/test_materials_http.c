@@ -3,8 +3,9 @@
  * "GET /materials/:id", "POST /materials", "PUT /materials/:id", "DELETE /materials/:id";
  * note "Materials"): the envelope and field order, prices exact to 4 decimals, duplicates,
  * partial updates, deletes blocked by open orders, pagination, every filter, sort and order,
- * search in Chinese and case-insensitive ASCII, the computed status at its boundaries, the
- * cached totals following every write, and USER reading but not writing.
+ * search in Chinese and case-insensitive ASCII (through the core's index: terms of every
+ * length, common and rare, on every way to a page), the computed status at its boundaries,
+ * the cached totals following every write, and USER reading but not writing.
  * Each test gets a fresh database; the same cases run on SQLite and PostgreSQL.
  */
 #include <stdarg.h>
@@ -1049,6 +1050,149 @@ static void test_totals_follow_writes(void **state)
     bt_test_resp_release(&r);
 }
 
+/* ---- search through the index, every way to a page ---- */
+
+#define NSEARCH 90
+
+/* Material i of the search set: unique names and prices (a permutation of 1..90), so every
+ * order is fully determined. */
+static void search_material(int i, char *name, char *spec, char *desc, int *price)
+{
+    sprintf(name, "M%02d %s", i, i % 3 == 0 ? "鋼板" : "鋁管");
+    sprintf(spec, "SPEC-%s", i % 10 == 7 ? "Rare" : "x");
+    sprintf(desc, "%s", i == 42 ? "唯一無二的庫存" : "一般庫存");
+    *price = (i * 37) % NSEARCH + 1;
+}
+
+static const char *search_field(int i, int k)
+{
+    static char name[64], spec[64], desc[64];
+    int price;
+
+    search_material(i, name, spec, desc, &price);
+    return k == 0 ? name : k == 1 ? spec : desc;
+}
+
+/* The names of the materials matching term (already folded), sorted by price (desc when
+ * desc), page `page` of `limit`, joined by ',' - the answer the list must give; *total
+ * gets the number of matches. */
+static const char *search_expect(const char *term, bool desc, int page, int limit, long long *total)
+{
+    static char out[2048];
+    int order[NSEARCH], n = 0;
+    size_t len = 0;
+
+    for (int i = 0; i < NSEARCH; i++) {
+        for (int k = 0; k < 3; k++) {
+            char folded[64];
+            const char *s = search_field(i, k);
+            size_t j = 0;
+            for (; s[j]; j++)
+                folded[j] = (char)(s[j] >= 'A' && s[j] <= 'Z' ? s[j] - 'A' + 'a' : s[j]);
+            folded[j] = '\0';
+            if (strstr(folded, term)) {
+                order[n++] = i;
+                break;
+            }
+        }
+    }
+    /* by price: insertion sort of a few dozen */
+    for (int a = 1; a < n; a++) {
+        for (int b = a; b > 0; b--) {
+            int pa, pb;
+            char x[64], y[64], z[64];
+            search_material(order[b - 1], x, y, z, &pa);
+            search_material(order[b], x, y, z, &pb);
+            if (desc ? pa >= pb : pa <= pb)
+                break;
+            int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+    }
+    *total = n;
+    out[0] = '\0';
+    for (int r = (page - 1) * limit; r < n && r < page * limit; r++)
+        len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
+                                r > (page - 1) * limit ? "," : "", search_field(order[r], 0));
+    return out;
+}
+
+/* Terms of 1, 2 and more characters, common and rare, CJK and ASCII in any case: totals
+ * and pages as a brute force says, on pages that walk the sort index (early pages of
+ * common terms), take a rare term's rows from the index, or scan (deep pages); the
+ * totals again after a write. */
+static void test_search_index_pages(void **state)
+{
+    struct fixture *f = *state;
+    struct bt_test_resp r = {0};
+    static const struct {
+        const char *query; /* as sent */
+        const char *term;  /* folded */
+    } terms[] = {
+        {"%E9%8B%BC", "鋼"},                  /* 1 character, CJK: 30 */
+        {"鋁", "鋁"},                         /* 60 */
+        {"鋼板", "鋼板"},                     /* 2 characters */
+        {"唯一", "唯一"},                     /* rare: 1 */
+        {"無二的", "無二的"},                 /* 3 characters, rare */
+        {"唯一無二的庫存", "唯一無二的庫存"}, /* long */
+        {"rARE", "rare"},                     /* 4 characters, any case: 9 */
+        {"spec-", "spec-"},                   /* every material */
+        {"m4", "m4"},                         /* 10 */
+        {"M4%20鋼", "m4 鋼"},                 /* 2 */
+        {"2%20鋼", "2 鋼"},
+        {"不存在", "不存在"}, /* none */
+        {"鋼管", "鋼管"},     /* none: 鋼 and 管 are never next to each other */
+        {"板SPEC", "板spec"}, /* none: across two fields */
+    };
+    char name[64], spec[64], desc[64], body[512];
+    int price;
+
+    for (int i = 0; i < NSEARCH; i++) {
+        search_material(i, name, spec, desc, &price);
+        snprintf(body, sizeof(body),
+                 "{\"name\":\"%s\",\"specification\":\"%s\",\"description\":\"%s\","
+                 "\"price\":%d,\"stock\":%d,\"minStock\":5}",
+                 name, spec, desc, price, i % 2 ? 100 : 3);
+        free(create(f, body));
+    }
+    for (size_t t = 0; t < sizeof(terms) / sizeof(terms[0]); t++) {
+        static const int pages[][2] = {{1, 5}, {2, 5}, {3, 20}, {6, 5}, {12, 5}, {1, 100}};
+        for (size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
+            for (int desc_order = 0; desc_order < 2; desc_order++) {
+                char q[256];
+                long long total;
+                const char *want =
+                    search_expect(terms[t].term, desc_order, pages[p][0], pages[p][1], &total);
+                snprintf(q, sizeof(q), "search=%s&sort=price&order=%s&page=%d&limit=%d",
+                         terms[t].query, desc_order ? "desc" : "asc", pages[p][0], pages[p][1]);
+                if (list(f, q, &r) != total)
+                    fail_msg("%s: total %s, expected %lld", q, r.body, total);
+                if (strcmp(names(&r), want))
+                    fail_msg("%s:\n  got      %s\n  expected %s", q, names(&r), want);
+            }
+        }
+    }
+    /* the totals of a few, exactly */
+    assert_int_equal(search_total(f, "search=鋼"), 30);
+    assert_int_equal(search_total(f, "search=鋁"), 60);
+    assert_int_equal(search_total(f, "search=唯一"), 1);
+    assert_int_equal(search_total(f, "search=RARE"), 9);
+    /* with the other filters: stock 3 of minStock 5 is low_stock (the even ones) */
+    assert_int_equal(search_total(f, "search=鋼&status=low_stock"), 15);
+    assert_int_equal(search_total(f, "search=唯一&status=low_stock"), 1);
+    assert_int_equal(search_total(f, "search=rare&status=available"), 9);
+    assert_int_equal(list(f, "search=鋁&status=low_stock&sort=name&limit=3&page=10", &r), 30);
+    assert_string_equal(names(&r), "M82 鋁管,M86 鋁管,M88 鋁管");
+    list(f, "search=鋁&status=low_stock&sort=name&order=desc&limit=4", &r);
+    assert_string_equal(names(&r), "M88 鋁管,M86 鋁管,M82 鋁管,M80 鋁管");
+    /* a write moves the totals at once */
+    free(create(f, "{\"name\":\"另一個唯一\"}"));
+    assert_int_equal(search_total(f, "search=唯一"), 2);
+    assert_int_equal(search_total(f, "search=鋼"), 30);
+    bt_test_resp_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1068,6 +1212,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_totals_follow_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_index_pages, setup, teardown),
     };
 
     bt_test_engine();
