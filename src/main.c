@@ -6,6 +6,7 @@
  *   bento version
  *   bento check    configuration, database, migrations and production rules, one line each
  *   bento backup FILE       SQLite online backup (PostgreSQL: points to pg_dump)
+ *   bento sql               run SQL statements from stdin (with bento's search tokenizer)
  *   bento user list|add|passwd|disable|enable SERVICE [USERNAME]   accounts (app hooks)
  * Every command that reads configuration refuses unknown service settings first.
  */
@@ -77,6 +78,8 @@ static void usage(FILE *f)
            "                    (one line each; exit 0 only when all pass)\n"
            "  backup FILE       copy the SQLite database into the new FILE while it runs\n"
            "                    (PostgreSQL: use pg_dump)\n"
+           "  sql               run the SQL statements read from stdin on the database (SQLite:\n"
+           "                    the way to write searched tables outside the API)\n"
            "  user list SERVICE                 list accounts\n"
            "  user add SERVICE NAME [--role R] [--email ADDR] [--password-stdin]\n"
            "  user passwd SERVICE NAME [--password-stdin]   new password, ends its sessions\n"
@@ -277,6 +280,58 @@ static int cmd_openapi(struct bt_config *cfg, const char *name)
 }
 
 /* ---- bento backup ---- */
+
+/* bento sql: the statements read from stdin, run as one script on the database (no
+ * parameters, no result rows printed). On SQLite it is the way to write to tables with a
+ * search index outside the API: the sqlite3 shell lacks bento's tokenizer, so their
+ * triggers cannot run there. */
+static int cmd_sql(struct bt_config *cfg)
+{
+    struct bt_dbpool *pool;
+    struct bt_db *db;
+    struct bt_err err;
+    size_t len = 0, cap = 1 << 16;
+    char *sql = malloc(cap);
+    int rc;
+
+    if (!sql)
+        return die("out of memory", NULL);
+    for (size_t n; (n = fread(sql + len, 1, cap - len - 1, stdin)) > 0;) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            char *bigger = realloc(sql, cap * 2);
+            if (!bigger) {
+                free(sql);
+                return die("out of memory", NULL);
+            }
+            sql = bigger;
+            cap *= 2;
+        }
+    }
+    sql[len] = '\0';
+    if (ferror(stdin) || memchr(sql, '\0', len)) {
+        free(sql);
+        fprintf(stderr, "bento: sql: cannot read the statements from stdin%s\n",
+                ferror(stdin) ? "" : " (a NUL byte)");
+        return 1;
+    }
+    bt_err_clear(&err);
+    if (bt_dbpool_open(cfg->db_url, 1, &pool, &err) != BT_OK) {
+        free(sql);
+        return die("cannot open database", err.msg);
+    }
+    db = bt_dbpool_get(pool, cfg->db_timeout_ms, &err);
+    rc = db ? bt_db_exec_script(db, sql, &err) : BT_EDB;
+    if (db)
+        bt_dbpool_put(pool, db);
+    bt_dbpool_free(pool);
+    free(sql);
+    if (rc != BT_OK) {
+        fprintf(stderr, "bento: sql: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
 
 static int cmd_backup(struct bt_config *cfg, const char *file)
 {
@@ -800,6 +855,13 @@ static int run(int argc, char **argv, struct bt_config *cfg)
             return 2;
         }
         return cmd_check(cfg, &ck);
+    }
+    if (!strcmp(cmd, "sql")) {
+        if (optind < argc) {
+            fprintf(stderr, "bento: sql reads its statements from stdin and takes no arguments\n");
+            return 2;
+        }
+        return cmd_sql(cfg);
     }
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "user")) {
         fprintf(stderr, "bento: unknown command %s (see bento --help)\n", cmd);

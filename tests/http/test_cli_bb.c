@@ -4,8 +4,9 @@
  * README.md's table naming the same ones), refusal of unknown --set keys and BENTO_<S>_*
  * variables and of bad secret files (exit 2, the name in the message, never the value),
  * BENTO_DB_FILE, `bento backup` (SQLite online copy; PostgreSQL points to pg_dump without the
- * password) and `bento check` (passes on a migrated database; fails on a pending migration,
- * an unreachable database, a bad setting).
+ * password), `bento check` (passes on a migrated database; fails on a pending migration,
+ * an unreachable database, a bad setting) and `bento sql` (statements from stdin, with the
+ * search tokenizer on SQLite).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +384,61 @@ static void test_backup(void **state)
     bt_test_db_url_release(url);
 }
 
+/* bento sql: the statements of stdin run on the database - on SQLite with bento's search
+ * tokenizer, so a searched table (yunshui's materials) can be written outside the API and
+ * is indexed; a failing statement is exit 1 with the database's message, arguments exit 2 */
+static void test_sql(void **state)
+{
+    char *url = bt_test_db_url_new(), *out, *err;
+    const char *const migrate[] = {"migrate", "--db", url, NULL};
+    const char *const sql[] = {"sql", "--db", url, NULL};
+    const char *const extra[] = {"sql", "--db", url, "seed.sql", NULL};
+    static const struct bt_search materials = {"yunshui_materials", "id", "search_text"};
+    struct bt_search_term term;
+    struct bt_arena *a = bt_arena_new();
+    struct bt_dbpool *pool;
+    struct bt_db *db;
+    struct bt_err e;
+    int64_t n = -1;
+    (void)state;
+
+    assert_int_equal(bt_test_cli(migrate, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(bt_test_cli(sql, NULL,
+                                 "BEGIN;\n"
+                                 "INSERT INTO yunshui_materials (id, name, search_text, created_at,"
+                                 " updated_at) VALUES ('m1', '不鏽鋼板', '不鏽鋼板\x1f\x1f',"
+                                 " '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z');\n"
+                                 "UPDATE yunshui_materials_rev SET rev = 7 WHERE id = 1;\n"
+                                 "COMMIT;\n",
+                                 &out, &err),
+                     0);
+    assert_string_equal(out, "");
+    assert_string_equal(err, "");
+    free(out);
+    free(err);
+    assert_int_equal(bt_dbpool_open(url, 1, &pool, &e), BT_OK);
+    db = bt_dbpool_get(pool, 5000, &e);
+    assert_non_null(db);
+    assert_true(bt_search_term(a, "鋼", &term));
+    assert_int_equal(bt_search_count(db, &materials, &term, &n, &e), BT_OK);
+    assert_int_equal(n, 1);
+    bt_dbpool_put(pool, db);
+    bt_dbpool_free(pool);
+
+    assert_int_equal(bt_test_cli(sql, NULL, "INSERT INTO nosuch VALUES (1);", &out, &err), 1);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "bento: sql: "));
+    assert_non_null(strstr(err, "nosuch"));
+    free(out);
+    free(err);
+    assert_int_equal(bt_test_cli(extra, NULL, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "sql reads its statements from stdin"));
+    free(out);
+    free(err);
+    bt_arena_free(a);
+    bt_test_db_url_release(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_check_passes),
         cmocka_unit_test(test_check_fails),
         cmocka_unit_test(test_backup),
+        cmocka_unit_test(test_sql),
     };
     bt_test_engine();
     return cmocka_run_group_tests(tests, NULL, NULL);
