@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """make_seeds.py - writes the hand-made seed files of the fuzz targets added in issue 7
-(tests/fuzz/corpus/{route,query,pipeline,jwt,net,cors,config}/, and json/app_*.json).
+(tests/fuzz/corpus/{route,query,pipeline,jwt,net,cors,config}/, and json/app_*.json) and
+issue 8 (tests/fuzz/corpus/search/).
 Re-running it rewrites exactly these files; reproducers that fuzzing found are added beside
 them by hand (named crash_*, see docs/TESTING.md "Fuzzing"), so they are never overwritten.
 Usage: tests/fuzz/make_seeds.py  (from anywhere)
@@ -164,3 +165,18 @@ for i, b in enumerate([
     {"currentPassword": "a", "newPassword": "b" * 200},
 ]):
     put("json", "app_%02d.json" % i, json.dumps(b, ensure_ascii=False))
+
+# search (issue 8): the fields of a search column (U+001F between them), LF, a term as typed;
+# str is written as UTF-8, bytes as they are (bad UTF-8)
+for i, (text, term) in enumerate([
+    ("不鏽鋼板 304\x1f厚度 2mm, 尺寸 1000x2000mm\x1f高品質不鏽鋼板", "鋼"),
+    ("不鏽鋼板 304\x1f厚度 2mm", "304 厚度"), ("Steel Pipe\x1fDN50\x1fGalvanized", "  sTeEl pIPE "),
+    ("輕量 100% 回收\x1fa_b\x1f含 STEEL 骨架\\back", "100%"), ("a_b", "_"), ("x\\y", "\\"),
+    ("say \"hi\"\x1f{a,b}", "\"hi\""), ("{a,b}", "{,}"), ("AND OR NOT", "and or"),
+    ("*:^()-+", "(-"), ("B123456 批號", "b1234"), ("aaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaa"),
+    ("😀 emoji é Ａ", "😀 e"), ("\x1f\x1f\x1f", "\x1f"), ("", "x"), ("abc", ""),
+    (b"\xe9\x8b\xbc\xe9\x8b", b"\xe9\x8b"), ("鋼" * 40, "鋼" * 12), ("ab\x1fcd", "bc"),
+    ("line\tone\x1fline\ntwo", "e\to"),
+]):
+    enc = [x if isinstance(x, bytes) else x.encode("utf-8") for x in (text, term)]
+    put("search", "seed_%02d" % i, enc[0] + b"\n" + enc[1])
