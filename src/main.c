@@ -295,14 +295,14 @@ static int cmd_sql(struct bt_config *cfg)
     int rc;
 
     if (!sql)
-        return die("out of memory", NULL);
+        return die("out of memory", "bento sql: reading stdin");
     for (size_t n; (n = fread(sql + len, 1, cap - len - 1, stdin)) > 0;) {
         len += n;
         if (cap - len - 1 == 0) {
             char *bigger = realloc(sql, cap * 2);
             if (!bigger) {
                 free(sql);
-                return die("out of memory", NULL);
+                return die("out of memory", "bento sql: reading stdin");
             }
             sql = bigger;
             cap *= 2;
