@@ -1,6 +1,8 @@
 # bench/yunshui_materials_seed.awk - SQL that inserts N yunshui materials (benchmark data only;
-# the API is the only writer in production). Portable SQL: feed it to sqlite3 or psql.
-#   LC_ALL=C awk -v n=100000 -f bench/yunshui_materials_seed.awk | sqlite3 DATA_DIR/bento.db
+# the API is the only writer in production). Portable SQL, for `bento sql` on either engine:
+#   LC_ALL=C awk -v n=100000 -f bench/yunshui_materials_seed.awk | bento sql --db URL
+# (not the sqlite3 shell: the materials' search index is kept by triggers that need bento's
+# tokenizer, docs/DATABASE.md "Search indexes"; the triggers index every row as it goes in).
 # Writes what materials.c writes: ids in UUID form, price in 1/10000 units, search_text as
 # ASCII-folded name, specification and description joined by U+001F (LC_ALL=C keeps tolower
 # to ASCII), timestamps as "2024-01-01T00:00:00.000Z", and finally a new revision stamp so
