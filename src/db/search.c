@@ -330,11 +330,14 @@ static bool ident_ok(const char *s, size_t max)
 /* Every distinct 1-, 2- and 3-character gram of each U+001F-separated part of t: the same
  * set bt_search_grams gives for valid UTF-8 (substr and length count characters in a UTF8
  * database). Never change this body: indexes built with it would disagree with their
- * queries; a new version gets a new name. COST 5000 (tens of microseconds a call) keeps
- * the planner from calling it row by row where the index can answer. */
+ * queries; a new version gets a new name. The default COST on purpose, although a call
+ * costs tens of microseconds: the planner charges a bitmap scan's recheck condition for
+ * every row it returns (GIN's @> never rechecks), so COST 5000 priced a common term's count
+ * over jit_above_cost and JIT compilation added 5-30 ms to it; the queries of search.c
+ * never stop early without a full sort, so no plan calls it row by row to save work. */
 static const char pg_grams_fn[] =
     "CREATE OR REPLACE FUNCTION bt_grams(t text) RETURNS text[]\n"
-    "IMMUTABLE STRICT PARALLEL SAFE COST 5000 LANGUAGE sql AS $bt$\n"
+    "IMMUTABLE STRICT PARALLEL SAFE LANGUAGE sql AS $bt$\n"
     "  SELECT coalesce(array_agg(DISTINCT g), '{}') FROM (\n"
     "    SELECT unnest(ARRAY[substr(w, i, 1), substr(w, i, 2), substr(w, i, 3)]) AS g\n"
     "    FROM unnest(string_to_array(t, chr(31))) AS w, generate_series(1, length(w)) AS i) s\n"
