@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -882,10 +883,24 @@ static int run(int argc, char **argv, struct bt_config *cfg)
     return rc;
 }
 
+/* glibc raises its mmap threshold each time a large block is freed, after which blocks of
+ * that size come from the freeing thread's arena and stay resident: with one arena per
+ * request thread, RSS then climbs in steps for a long time (docs/PERFORMANCE.md, "Soak").
+ * A fixed threshold (glibc's initial 128 KiB; fixing it ends the adjustment) keeps large
+ * blocks in mmap and RSS flat. An operator's MALLOC_MMAP_THRESHOLD_ wins. */
+static void malloc_policy(void)
+{
+    if (!getenv("MALLOC_MMAP_THRESHOLD_"))
+        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
 int main(int argc, char **argv)
 {
     struct bt_config cfg = {0};
-    int rc = run(argc, argv, &cfg);
+    int rc;
+
+    malloc_policy();
+    rc = run(argc, argv, &cfg);
 
     bt_config_release(&cfg);
     return rc;
