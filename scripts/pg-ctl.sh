@@ -9,36 +9,15 @@
 # Must not: touch anything but the cluster in DIR; remove DIR (scripts/pg-stop.sh does).
 set -euo pipefail
 
-die() {
-    echo "pg-ctl: $*" >&2
-    exit 1
-}
+PG_SCRIPT=pg-ctl
+. "$(dirname "$0")/pg-lib.sh"
 
 [ $# -ge 2 ] || die "usage: pg-ctl.sh DIR stop fast|immediate | pg-ctl.sh DIR start"
 DIR=$(cd "$1" && pwd)
 [ -f "$DIR/data/PG_VERSION" ] || die "$DIR/data is not a PostgreSQL data directory"
 grep -q '^port = ' "$DIR/data/postgresql.conf" || die "$DIR was not made by pg-start.sh"
 
-PGBIN=${PGBIN:-}
-if [ -z "$PGBIN" ]; then
-    for d in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
-        if [ -x "$d/pg_ctl" ]; then
-            PGBIN=$d
-            break
-        fi
-    done
-fi
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
-    die "pg_ctl not found (install postgresql-15)"
-fi
-
-as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
+find_pgbin pg_ctl
 
 cd "$DIR"
 case "$2" in

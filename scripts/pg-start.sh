@@ -9,40 +9,18 @@
 # again on the same port (outage tests).
 set -euo pipefail
 
-die() {
-    echo "pg-start: $*" >&2
-    exit 1
-}
+PG_SCRIPT=pg-start
+. "$(dirname "$0")/pg-lib.sh"
 
 [ $# -eq 1 ] || die "usage: pg-start.sh DIR"
 
-PGBIN=${PGBIN:-}
-if [ -z "$PGBIN" ]; then
-    for d in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
-        if [ -x "$d/initdb" ]; then
-            PGBIN=$d
-            break
-        fi
-    done
-fi
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
-    die "initdb not found (install postgresql-15)"
-fi
+find_pgbin initdb
 
 mkdir -p "$1"
 DIR=$(cd "$1" && pwd)
 if [ -e "$DIR/data" ]; then
     die "$DIR/data already exists"
 fi
-
-# The server refuses to run as root: run every server tool as postgres then.
-as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
 
 if [ "$(id -u)" -eq 0 ]; then
     id postgres >/dev/null 2>&1 || die "user postgres does not exist"

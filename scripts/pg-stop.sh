@@ -4,27 +4,14 @@
 # Must not: touch anything outside DIR, or remove a DIR that is not a pg-start.sh cluster.
 set -euo pipefail
 
-die() {
-    echo "pg-stop: $*" >&2
-    exit 1
-}
+PG_SCRIPT=pg-stop
+. "$(dirname "$0")/pg-lib.sh"
 
 [ $# -eq 1 ] || die "usage: pg-stop.sh DIR"
 [ -d "$1" ] || exit 0
 DIR=$(cd "$1" && pwd)
 
-PGBIN=${PGBIN:-}
-if [ -z "$PGBIN" ]; then
-    for d in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
-        if [ -x "$d/pg_ctl" ]; then
-            PGBIN=$d
-            break
-        fi
-    done
-fi
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
-    die "pg_ctl not found (install postgresql-15)"
-fi
+find_pgbin pg_ctl
 
 if [ -e "$DIR/data" ] && [ ! -f "$DIR/data/PG_VERSION" ]; then
     die "$DIR/data is not a PostgreSQL data directory; not removing $DIR"
@@ -32,11 +19,7 @@ fi
 
 cd "$DIR"
 if [ -f "$DIR/data/postmaster.pid" ]; then
-    if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -w -t 60 stop >/dev/null
-    else
-        "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -w -t 60 stop >/dev/null
-    fi
+    as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -w -t 60 stop >/dev/null
 fi
 cd /
 rm -rf "$DIR"

@@ -218,6 +218,17 @@ struct bt_cell *bt_db_rowbuf_add(struct bt_db_rowbuf *rb)
     return row;
 }
 
+uint64_t bt_db_sql_hash(const char *sql)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *sql; sql++) {
+        h ^= (unsigned char)*sql;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 int bt_db_fail(struct bt_db *db, struct bt_err *err, int code, const char *field,
                const char *detail)
 {

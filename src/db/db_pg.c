@@ -277,17 +277,6 @@ static int pg_fail(struct pg_db *p, PGresult *res, struct bt_err *err)
  * result columns changed under it (a migration by another instance) is prepared again: at
  * once outside a transaction, on the next use inside one (the transaction has failed). */
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static void stmt_forget(struct pg_db *p, struct pg_stmt *e, bool deallocate)
 {
     if (deallocate && PQtransactionStatus(p->conn) != PQTRANS_INERROR) {
@@ -304,7 +293,7 @@ static void stmt_forget(struct pg_db *p, struct pg_stmt *e, bool deallocate)
 static struct pg_stmt *stmt_get(struct pg_db *p, const char *sql, int nargs, int *rc,
                                 struct bt_err *err)
 {
-    uint64_t h = fnv1a(sql);
+    uint64_t h = bt_db_sql_hash(sql);
     struct pg_stmt *victim = NULL;
     char name[16];
     PGresult *r;

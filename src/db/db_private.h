@@ -79,6 +79,9 @@ void bt_db_rowbuf_init(struct bt_db_rowbuf *rb, struct bt_arena *a, size_t ncols
 struct bt_cell *bt_db_rowbuf_add(struct bt_db_rowbuf *rb);
 
 /* "sqlite: msg" style error for the engine, code BT_EDB, BT_ECONFLICT or BT_EUNAVAILABLE. */
+/* FNV-1a of a statement's text: the key of both engines' statement caches */
+uint64_t bt_db_sql_hash(const char *sql);
+
 int bt_db_fail(struct bt_db *db, struct bt_err *err, int code, const char *field,
                const char *detail);
 

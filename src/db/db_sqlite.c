@@ -286,17 +286,6 @@ static bool sq_engine_in_tx(struct bt_db *db)
 
 /* ---- statement cache ---- */
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* Only $1..$n: anything else (?, ?NNN, :name, @name, $name) would bind differently on
  * PostgreSQL or not at all. */
 static int check_params(struct sq_db *s, sqlite3_stmt *st, unsigned *maxref, struct bt_err *err)
@@ -320,7 +309,7 @@ static int check_params(struct sq_db *s, sqlite3_stmt *st, unsigned *maxref, str
 
 static int sq_prepare(struct sq_db *s, const char *sql, struct sq_stmt **out, struct bt_err *err)
 {
-    uint64_t h = fnv1a(sql);
+    uint64_t h = bt_db_sql_hash(sql);
     struct sq_stmt *victim = NULL;
     sqlite3_stmt *st = NULL, *more = NULL;
     const char *tail = NULL;
