@@ -400,6 +400,8 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
     const char *sub, *sid, *jti;
     enum bt_session_outcome why;
     struct yunshui_principal *p;
+    struct bt_db_read ahead;
+    size_t nahead;
     struct bt_rows *rows;
     struct bt_db *db;
     int rc;
@@ -420,11 +422,14 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
     db = bt_req_db(rq, err);
     if (!db)
         return err->code;
-    /* one statement (one round trip on PostgreSQL): the session must be alive (logout,
-     * re-use, password change and disabling revoke it) and the token's own user's, and its
-     * user must exist and be active; the role is read here, so a role change or a disabled
-     * account applies to the next request (columns: USER_CHECK_COLUMNS) */
-    rc = bt_session_alive_user(yunshui_sessions(rq), db, rq->arena, sid, sub, &rows, &why, err);
+    /* one statement: the session must be alive (logout, re-use, password change and
+     * disabling revoke it) and the token's own user's, and its user must exist and be
+     * active; the role is read here, so a role change or a disabled account applies to the
+     * next request (columns: USER_CHECK_COLUMNS). The route's first read, when known, goes
+     * with it: one round trip on PostgreSQL for such a request. */
+    nahead = yunshui_read_ahead(rq, &ahead) ? 1 : 0;
+    rc = bt_session_alive_user(yunshui_sessions(rq), db, rq->arena, sid, sub, &rows, &ahead, nahead,
+                               &why, err);
     if (rc == BT_EAUTH)
         return bad_token(rq, err, why == BT_SESSION_REVOKED ? AUTH_REVOKED : AUTH_BAD_TOKEN);
     if (rc != BT_OK)
@@ -438,6 +443,7 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
     p->jti = jti ? bt_arena_strdup(rq->arena, jti) : "";
     p->sid = bt_arena_strdup(rq->arena, sid);
     p->admin = !strcmp(p->role, "ADMIN");
+    p->ahead = nahead ? ahead.rows : NULL;
     *out = p;
     return BT_OK;
 }

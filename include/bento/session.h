@@ -55,6 +55,7 @@
 
 struct bt_arena;
 struct bt_db;
+struct bt_db_read;
 struct bt_err;
 struct bt_rows;
 
@@ -164,16 +165,21 @@ int bt_session_alive(const struct bt_session_store *st, struct bt_db *db, struct
 int bt_session_store_users(struct bt_session_store *st, const char *users_table,
                            const char *columns, struct bt_err *err);
 
-/** bt_session_alive and the session's user row in one statement (one round trip: the
- *  per-request check of an app that reads its user on every request, e.g. whether the
- *  account is enabled, which this module leaves to the app). The same refusals as
- *  bt_session_alive, checked in the same order, and a session whose user row no longer
- *  exists is BT_SESSION_UNKNOWN; on BT_OK *user is one row (arena-owned) of the columns
- *  given to bt_session_store_users, in their order. A store without
- *  bt_session_store_users: BT_EINTERNAL, no SQL run. */
+/** bt_session_alive and the session's user row in one statement (the per-request check of
+ *  an app that reads its user on every request, e.g. whether the account is enabled, which
+ *  this module leaves to the app). The same refusals as bt_session_alive, checked in the
+ *  same order, and a session whose user row no longer exists is BT_SESSION_UNKNOWN; on BT_OK
+ *  *user is one row (arena-owned) of the columns given to bt_session_store_users, in their
+ *  order. A store without bt_session_store_users: BT_EINTERNAL, no SQL run.
+ *  ahead[0..nahead) (nahead < BT_DB_BATCH_MAX; ahead may be NULL when nahead is 0) are reads
+ *  the caller will need once the check passes, e.g. the request's first read when the route
+ *  makes it known: they go with the check in one round trip (bt_db_query_batch), so they run
+ *  whatever the check finds, and their rows are handed back (ahead[i].rows) only on BT_OK:
+ *  reads only, whose rows are thrown away on a refusal. */
 int bt_session_alive_user(const struct bt_session_store *st, struct bt_db *db, struct bt_arena *a,
                           const char *sid, const char *user_id, struct bt_rows **user,
-                          enum bt_session_outcome *outcome, struct bt_err *err);
+                          struct bt_db_read *ahead, size_t nahead, enum bt_session_outcome *outcome,
+                          struct bt_err *err);
 
 /* Revocation. reason is stored in revoked_reason (non-empty: "logout", "password", ...).
  * A revoked session stays revoked: its refresh tokens are refused and bt_session_alive

@@ -399,33 +399,57 @@ int bt_session_alive(const struct bt_session_store *st, struct bt_db *db, struct
 /* Columns of bt_session_alive_user's statement before the app's. */
 enum { A_USER, A_REVOKED, A_UID, A_NFIXED };
 
+/* A refusal of bt_session_alive_user: the reads ahead keep no rows. */
+static int refuse_user(struct bt_err *err, enum bt_session_outcome o,
+                       enum bt_session_outcome *outcome, struct bt_db_read *ahead, size_t nahead)
+{
+    for (size_t i = 0; i < nahead; i++)
+        ahead[i].rows = NULL;
+    return refuse(err, o, outcome);
+}
+
 int bt_session_alive_user(const struct bt_session_store *st, struct bt_db *db, struct bt_arena *a,
                           const char *sid, const char *user_id, struct bt_rows **user,
-                          enum bt_session_outcome *outcome, struct bt_err *err)
+                          struct bt_db_read *ahead, size_t nahead, enum bt_session_outcome *outcome,
+                          struct bt_err *err)
 {
+    struct bt_db_read reads[BT_DB_BATCH_MAX];
+    struct bt_val arg = bt_text(sid);
     struct bt_rows *rows, *u;
     int rc = store_ok(st, err);
 
     *user = NULL;
     if (outcome)
         *outcome = BT_SESSION_UNKNOWN;
+    for (size_t i = 0; ahead && i < nahead; i++)
+        ahead[i].rows = NULL;
     if (rc != BT_OK)
         return rc;
     if (!st->alive_user_sql[0])
         return bt_fail(err, BT_EINTERNAL, NULL,
                        "bt_session_alive_user on a store without bt_session_store_users");
+    if (nahead >= BT_DB_BATCH_MAX || (nahead && !ahead))
+        return bt_fail(err, BT_EINTERNAL, NULL, "bt_session_alive_user: at most %d reads ahead",
+                       BT_DB_BATCH_MAX - 1);
     if (empty(sid) || empty(user_id))
         return refuse(err, BT_SESSION_UNKNOWN, outcome);
-    rc = bt_db_query(db, a, &rows, st->alive_user_sql, BT_ARGS(bt_text(sid)), err);
+    /* the check first, then the reads ahead: one round trip on PostgreSQL */
+    reads[0] = (struct bt_db_read){.sql = st->alive_user_sql, .args = &arg, .nargs = 1};
+    for (size_t i = 0; i < nahead; i++)
+        reads[i + 1] = ahead[i];
+    rc = bt_db_query_batch(db, a, reads, nahead + 1, err);
     if (rc != BT_OK)
         return rc;
+    rows = reads[0].rows;
+    for (size_t i = 0; i < nahead; i++)
+        ahead[i].rows = reads[i + 1].rows;
     /* bt_session_alive's checks in its order, then the user row */
     if (rows->nrows == 0 || strcmp(bt_rows_text(rows, 0, A_USER), user_id) != 0)
-        return refuse(err, BT_SESSION_UNKNOWN, outcome);
+        return refuse_user(err, BT_SESSION_UNKNOWN, outcome, ahead, nahead);
     if (!bt_rows_isnull(rows, 0, A_REVOKED))
-        return refuse(err, BT_SESSION_REVOKED, outcome);
+        return refuse_user(err, BT_SESSION_REVOKED, outcome, ahead, nahead);
     if (bt_rows_isnull(rows, 0, A_UID) || rows->ncols != A_NFIXED + st->user_ncols)
-        return refuse(err, BT_SESSION_UNKNOWN, outcome);
+        return refuse_user(err, BT_SESSION_UNKNOWN, outcome, ahead, nahead);
     /* the one row's app columns, in place: a row is contiguous */
     u = bt_arena_alloc(a, sizeof(*u));
     u->nrows = 1;

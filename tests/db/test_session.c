@@ -629,7 +629,7 @@ static int alive_user(struct fix *f, const char *sid, const char *user, struct b
                       enum bt_session_outcome *outcome, struct bt_err *err)
 {
     bt_err_clear(err);
-    return bt_session_alive_user(&f->st, f->db, f->a, sid, user, u, outcome, err);
+    return bt_session_alive_user(&f->st, f->db, f->a, sid, user, u, NULL, 0, outcome, err);
 }
 
 /* The session and its user's row in one statement: the row's columns, read afresh on each
@@ -698,6 +698,56 @@ static void test_alive_user(void **state)
     assert_null(u);
     bt_db_rollback(f->db);
     assert_int_equal(alive_user(f, g.sid, "u1", &u, &o, &err), BT_OK);
+}
+
+/* Reads that go with the check (one round trip on PostgreSQL): their rows on BT_OK, none on
+ * a refusal; at most BT_DB_BATCH_MAX - 1 of them. */
+static void test_alive_user_ahead(void **state)
+{
+    struct fix *f = *state;
+    struct bt_session_grant g = open_for(f, "u1");
+    struct bt_val who = bt_text("u1");
+    struct bt_db_read ahead[BT_DB_BATCH_MAX];
+    enum bt_session_outcome o;
+    struct bt_rows *u;
+    struct bt_err err;
+
+    assert_int_equal(bt_session_store_users(&f->st, PROFILES, PROFILE_COLUMNS, &err), BT_OK);
+    for (size_t i = 0; i < BT_DB_BATCH_MAX; i++)
+        ahead[i] = (struct bt_db_read){
+            .sql = "SELECT name FROM app_profiles WHERE id = $1", .args = &who, .nargs = 1};
+    bt_err_clear(&err);
+    assert_int_equal(
+        bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead, 2, &o, &err), BT_OK);
+    assert_string_equal(bt_rows_text(u, 0, 0), "Una");
+    for (size_t i = 0; i < 2; i++) {
+        assert_non_null(ahead[i].rows);
+        assert_string_equal(bt_rows_text(ahead[i].rows, 0, 0), "Una");
+    }
+    /* the most there is room for beside the check */
+    assert_int_equal(bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead,
+                                           BT_DB_BATCH_MAX - 1, &o, &err),
+                     BT_OK);
+    assert_int_equal(bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead,
+                                           BT_DB_BATCH_MAX, &o, &err),
+                     BT_EINTERNAL);
+    assert_null(ahead[0].rows);
+    /* refused: the reads ran, their rows are not handed out */
+    assert_int_equal(
+        bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u2", &u, ahead, 1, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_UNKNOWN);
+    assert_null(ahead[0].rows);
+    assert_int_equal(bt_session_revoke(&f->st, f->db, f->a, g.sid, "test", NULL, &err), BT_OK);
+    assert_int_equal(
+        bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead, 1, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_REVOKED);
+    assert_null(ahead[0].rows);
+    assert_null(u);
+    /* a read that fails fails the call */
+    ahead[0].sql = "SELECT name FROM no_such_table WHERE id = $1";
+    assert_int_equal(
+        bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead, 1, &o, &err), BT_EDB);
+    assert_null(u);
 }
 
 static void test_revoke_one(void **state)
@@ -917,6 +967,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refresh_in_transaction_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alive_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alive_user_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_by_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_user_except_one, setup, teardown),
