@@ -1185,6 +1185,51 @@ static void test_pg_reconnect(void **state)
     bt_dbpool_put(f->pool, killer);
 }
 
+static char *qtext(struct fix *f, struct bt_db *db, const char *sql)
+{
+    struct bt_rows *rows;
+    struct bt_err err;
+
+    if (bt_db_query(db, f->a, &rows, sql, BT_NOARGS, &err) != BT_OK)
+        fail_msg("%s: %s", sql, err.msg);
+    return (char *)bt_rows_text(rows, 0, 0);
+}
+
+/* Each PostgreSQL connection runs in UTC without parallel workers or JIT, unless the URL's
+ * options name a value of their own (docs/DATABASE.md, "Connection settings"). */
+static void test_pg_session_settings(void **state)
+{
+    struct fix *f = *state;
+    struct bt_dbpool *pool;
+    struct bt_db *db;
+    struct bt_err err;
+    char *url;
+
+    if (!is_pg())
+        skip();
+    db = get(f);
+    assert_string_equal(qtext(f, db, "SELECT current_setting('TimeZone')"), "UTC");
+    assert_string_equal(qtext(f, db, "SELECT current_setting('jit')"), "off");
+    assert_string_equal(qtext(f, db, "SELECT current_setting('max_parallel_workers_per_gather')"),
+                        "0");
+    bt_dbpool_put(f->pool, db);
+
+    /* the test URL already carries options (search_path): one more -c there wins */
+    assert_non_null(strstr(f->url, "options="));
+    assert_true(asprintf(&url, "%s%%20-cjit%%3Don", f->url) > 0);
+    if (bt_dbpool_open(url, 1, &pool, &err) != BT_OK)
+        fail_msg("pool: %s", err.msg);
+    db = bt_dbpool_get(pool, 5000, &err);
+    assert_non_null(db);
+    assert_string_equal(qtext(f, db, "SELECT current_setting('jit')"), "on");
+    assert_string_equal(qtext(f, db, "SELECT current_setting('max_parallel_workers_per_gather')"),
+                        "0");
+    assert_string_equal(qtext(f, db, "SELECT current_setting('TimeZone')"), "UTC");
+    bt_dbpool_put(pool, db);
+    bt_dbpool_free(pool);
+    free(url);
+}
+
 /* bt_db_like_contains: %, _ and \ in a search are literal with ESCAPE '\' on both engines */
 static void test_like_contains(void **state)
 {
@@ -1242,6 +1287,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_query_batch_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_statement_cache_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_session_settings, setup, teardown),
         cmocka_unit_test(test_bad_url),
         cmocka_unit_test(test_sqlite_urls),
     };
