@@ -18,6 +18,8 @@
 #   bench_wrk CONNS SECS ARGS... wrk on CPU 1 with a report.lua script among ARGS: its RESULT
 #                                line ("RESULT requests=.. rps=.. p50_ms=.. p99_ms=.. ...")
 #   bench_field NAME LINE        one field of a RESULT line
+#   bench_ticks PID...           CPU time (user + system) of those processes, in clock ticks
+#   bench_pg_backends URL DB     the pids of the backends connected to database DB
 #   bench_machine                one line: CPUs, model, memory, kernel, load average
 # The two CPUs: bento (and PostgreSQL, pinned) on CPU 0, the load on CPU 1, when the machine
 # has two or more; unpinned otherwise.
@@ -72,17 +74,20 @@ bench_build() {
 bench_pg_db() {
   local server=$1 name=$2
   command -v psql >/dev/null || { echo "bench: PostgreSQL runs need psql" >&2; return 1; }
-  psql -q "$server" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null
+  psql -q "$server" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $name" \
+    -c "CREATE DATABASE $name" >/dev/null
   bench_pg_drops+=("$server $name")
   bench_pg_url="${server%/*}/$name"
 }
 
 bench_pg_pin() {
-  local backend pm mask
+  local aux pm mask
   ((${#bench_cpu_bento[@]})) || return 0
-  backend=$(psql -Atq "$1" -c "SELECT pg_backend_pid()" 2>/dev/null) || return 0
-  # the backend exits with psql; its parent is the postmaster, if it runs here at all
-  pm=$(awk '{print $4}' "/proc/$backend/stat" 2>/dev/null) || true
+  # the checkpointer lives as long as the server; its parent is the postmaster, if it runs
+  # on this machine at all
+  aux=$(psql -Atq "$1" -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" \
+    2>/dev/null) || return 0
+  pm=$(awk '{print $4}' "/proc/$aux/stat" 2>/dev/null) || true
   [[ -n $pm && -r /proc/$pm/comm && $(cat "/proc/$pm/comm") == postgres* ]] || {
     echo "bench: PostgreSQL does not run on this machine (or is not visible): not pinned" >&2
     return 0
@@ -138,6 +143,18 @@ bench_wrk() {
 
 bench_field() {
   sed -n "s/.*RESULT.* $1=\([^ ]*\).*/\1/p" <<<"$2"
+}
+
+bench_ticks() {
+  local sum=0 p
+  for p in "$@"; do
+    [[ -r /proc/$p/stat ]] && sum=$((sum + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$sum"
+}
+
+bench_pg_backends() {
+  psql -Atq "$1" -c "SELECT pid FROM pg_stat_activity WHERE datname = '$2'" | xargs
 }
 
 bench_machine() {
