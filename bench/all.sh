@@ -162,7 +162,11 @@ fig() {
     if ((${#labels[@]} > 1 && turn++ % 2)); then order=("${labels[1]}" "${labels[0]}"); fi
     for l in "${order[@]}"; do
       t0=$(cpu_ticks "$l")
-      line=$($fn "$l")
+      # once more after a failed run (wrk said why on stderr)
+      line=$($fn "$l") || {
+        t0=$(cpu_ticks "$l")
+        line=$($fn "$l")
+      }
       n=$(bench_field requests "$line")
       # (not beside the expensive lists: their CPU would count as the GET's)
       [[ -n $n && $n -gt 0 && $fn != mixed_loaded ]] &&

@@ -16,7 +16,8 @@
 #   bench_login BASE             the yunshui admin's access token (BASE: http://host:port)
 #   bench_lua NAME SCRIPT...     $bench_dir/NAME.lua: the scripts followed by report.lua
 #   bench_wrk CONNS SECS ARGS... wrk on CPU 1 with a report.lua script among ARGS: its RESULT
-#                                line ("RESULT requests=.. rps=.. p50_ms=.. p99_ms=.. ...")
+#                                line ("RESULT requests=.. rps=.. p50_ms=.. p99_ms=.. ..."), or
+#                                a message on stderr and status 1 when wrk gave none
 #   bench_field NAME LINE        one field of a RESULT line
 #   bench_ticks PID...           CPU time (user + system) of those processes, in clock ticks
 #   bench_pg_backends URL DB     the pids of the backends connected to database DB
@@ -136,9 +137,14 @@ bench_lua() {
 }
 
 bench_wrk() {
-  local conns=$1 secs=$2
+  local conns=$1 secs=$2 out rc
   shift 2
-  "${bench_cpu_load[@]}" wrk -t1 -c"$conns" -d"${secs}s" "$@" | grep RESULT
+  out=$("${bench_cpu_load[@]}" wrk -t1 -c"$conns" -d"${secs}s" "$@" 2>&1)
+  rc=$?
+  if ! grep RESULT <<<"$out"; then
+    echo "bench: wrk (exit $rc) gave no result for $*: $(tail -3 <<<"$out" | tr '\n' ' ')" >&2
+    return 1
+  fi
 }
 
 bench_field() {
