@@ -169,6 +169,8 @@ static int sq_fail(struct sq_db *s, struct bt_err *err)
     const char *msg = sqlite3_errmsg(s->h);
     char cols[64];
 
+    if ((ext & 0xff) == SQLITE_INTERRUPT && s->base.stop)
+        return bt_db_fail_stopped(&s->base, err);
     if (sq_unavailable(ext)) {
         if (sq_reopen(ext) && s->path)
             s->base.broken = true;
@@ -277,6 +279,25 @@ static bool sq_healthy(struct bt_db *db)
     if (s->path && sqlite3_db_readonly(s->h, "main") == 1 && access(s->path, W_OK) == 0)
         return false;
     return true;
+}
+
+/* ---- the guard: SQLite calls this every SQ_PROGRESS_OPS virtual machine instructions of a
+ * running statement (about every 10-50 microseconds); a true return interrupts it
+ * (SQLITE_INTERRUPT), which sq_fail turns into the guard's 503. Installed only while a guard
+ * is set, so migrations and the command line run without it. */
+
+#define SQ_PROGRESS_OPS 1000
+
+static int sq_progress(void *arg)
+{
+    return bt_db_guard_tick(arg);
+}
+
+static void sq_guard(struct bt_db *db)
+{
+    bool on = db->timeout_ns || db->watch_fd >= 0;
+
+    sqlite3_progress_handler(sq(db)->h, on ? SQ_PROGRESS_OPS : 0, on ? sq_progress : NULL, db);
 }
 
 static bool sq_engine_in_tx(struct bt_db *db)
@@ -598,6 +619,7 @@ const struct bt_db_ops bt_db_sqlite_ops = {
     .query = sq_query,
     .exec = sq_exec,
     .exec_script = sq_exec_script,
+    .guard = sq_guard,
 };
 
 /* ---- online backup (bento backup) ---- */
