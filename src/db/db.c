@@ -286,17 +286,27 @@ enum bt_db_stop bt_db_stopped(const struct bt_db *db)
     return db->stop;
 }
 
-bool bt_db_guard_tick(struct bt_db *db)
+static bool guard_check(struct bt_db *db, bool look_at_socket)
 {
     if (db->deadline_ns && bt_mono_ns() >= db->deadline_ns) {
         db->stop = BT_DB_STOP_DEADLINE;
         return true;
     }
-    if (db->watch_fd >= 0 && (++db->ticks & 31u) == 0 && bt_sock_peer_closed(db->watch_fd)) {
+    if (db->watch_fd >= 0 && look_at_socket && bt_sock_peer_closed(db->watch_fd)) {
         db->stop = BT_DB_STOP_GONE;
         return true;
     }
     return false;
+}
+
+bool bt_db_guard_tick(struct bt_db *db)
+{
+    return guard_check(db, (++db->ticks & 31u) == 0);
+}
+
+bool bt_db_guard_check(struct bt_db *db)
+{
+    return guard_check(db, true);
 }
 
 int bt_db_fail_stopped(struct bt_db *db, struct bt_err *err)
@@ -413,7 +423,10 @@ int bt_db_begin(struct bt_db *db, struct bt_err *err)
 
     if (db->in_tx)
         bt_bug("bt_db_begin: transaction already open (nested begin)");
-    int rc = db->ops->exec(db, &n, db->ops->begin_sql, NULL, 0, err);
+    int rc = guard_start(db, err);
+    if (rc == BT_OK)
+        rc = db->ops->exec(db, &n, db->ops->begin_sql, NULL, 0, err);
+    db->deadline_ns = 0;
     if (rc != BT_OK)
         return rc;
     db->in_tx = true;

@@ -274,89 +274,6 @@ static int pg_fail(struct pg_db *p, PGresult *res, struct bt_err *err)
     return bt_db_fail(&p->base, err, BT_EDB, NULL, msg[0] ? msg : "unknown error");
 }
 
-/* ---- statements ----
- *
- * The statement cache (docs/DATABASE.md, "Statement cache"): each connection prepares a
- * statement the first time it runs it (Parse, one extra round trip) and then only binds and
- * executes it, so the server neither parses nor, once it settles on a generic plan, plans it
- * again. Keyed by the SQL text, least recently used out past PG_CACHE_SIZE (DEALLOCATE). A
- * statement the server no longer knows (DISCARD ALL, a pooler in transaction mode) or whose
- * result columns changed under it (a migration by another instance) is prepared again: at
- * once outside a transaction, on the next use inside one (the transaction has failed). */
-
-static void stmt_forget(struct pg_db *p, struct pg_stmt *e, bool deallocate)
-{
-    if (deallocate && PQtransactionStatus(p->conn) != PQTRANS_INERROR) {
-        char cmd[32];
-        snprintf(cmd, sizeof(cmd), "DEALLOCATE bt%u", e->id);
-        PQclear(PQexec(p->conn, cmd));
-    }
-    free(e->sql);
-    memset(e, 0, sizeof(*e));
-}
-
-/* the cached statement for sql, prepared now if it is not there yet; NULL (*rc and err set)
- * when it cannot be prepared */
-static struct pg_stmt *stmt_get(struct pg_db *p, const char *sql, int nargs, int *rc,
-                                struct bt_err *err)
-{
-    uint64_t h = bt_db_sql_hash(sql);
-    struct pg_stmt *victim = NULL;
-    char name[16];
-    PGresult *r;
-
-    p->tick++;
-    for (size_t i = 0; i < PG_CACHE_SIZE; i++) {
-        struct pg_stmt *e = &p->cache[i];
-        if (e->sql && e->hash == h && e->nparams == nargs &&
-            (e->ptr == sql || !strcmp(e->sql, sql))) {
-            e->ptr = sql;
-            e->used = p->tick;
-            return e;
-        }
-        if (!e->sql) {
-            if (!victim || victim->sql)
-                victim = e;
-        } else if (!victim || (victim->sql && e->used < victim->used)) {
-            victim = e;
-        }
-    }
-    if (victim->sql)
-        stmt_forget(p, victim, true);
-    snprintf(name, sizeof(name), "bt%u", ++p->next_id);
-    /* types left to the server (NULL): it infers them from the statement, as SQLite does not
-     * need to; CAST($1 AS TEXT) where it cannot */
-    r = PQprepare(p->conn, name, sql, nargs, NULL);
-    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        *rc = pg_fail(p, r, err);
-        PQclear(r);
-        return NULL;
-    }
-    PQclear(r);
-    victim->sql = strdup(sql);
-    if (!victim->sql) {
-        stmt_forget(p, victim, true);
-        *rc = bt_fail(err, BT_EDB, NULL, "pg: out of memory");
-        return NULL;
-    }
-    victim->ptr = sql;
-    victim->hash = h;
-    victim->used = p->tick;
-    victim->id = p->next_id;
-    victim->nparams = nargs;
-    return victim;
-}
-
-/* SQLSTATEs after which a cached statement must be prepared again */
-static bool stale_statement(const PGresult *r)
-{
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-
-    /* 26000 invalid_sql_statement_name: the server does not know it (DISCARD ALL, a pooler);
-     * 0A000 "cached plan must not change result type": its tables changed under it */
-    return state && (!strcmp(state, "26000") || !strcmp(state, "0A000"));
-}
-
 /* ---- the guard (bt_db_guard) ----
  * A guarded statement is sent without waiting (PQsendQueryPrepared) and its result awaited
  * with poll(2) on the server's socket and the client's, until the statement's deadline. When
@@ -421,16 +338,18 @@ static bool pg_wait(struct pg_db *p, uint64_t *grace_end)
     return false;
 }
 
-/* PQexecPrepared under the guard: the statement's first result (NULL when there is none
- * to read: the connection failed or was given up) */
-static PGresult *pg_exec_guarded(struct pg_db *p, const char *name, int nargs,
-                                 const char *const *values)
+static bool guarded(const struct pg_db *p)
+{
+    return p->base.timeout_ns || p->base.watch_fd >= 0;
+}
+
+/* The result of what was just sent, under the guard: its first result (NULL when there is
+ * none to read: the connection failed or was given up) */
+static PGresult *pg_guarded_result(struct pg_db *p)
 {
     PGresult *res = NULL, *r;
     uint64_t grace_end = 0;
 
-    if (!PQsendQueryPrepared(p->conn, name, nargs, values, NULL, NULL, 0))
-        return NULL;
     for (;;) {
         if (!pg_wait(p, &grace_end)) {
             PQclear(res);
@@ -443,6 +362,92 @@ static PGresult *pg_exec_guarded(struct pg_db *p, const char *name, int nargs,
         else
             res = r;
     }
+}
+
+/* ---- statements ----
+ *
+ * The statement cache (docs/DATABASE.md, "Statement cache"): each connection prepares a
+ * statement the first time it runs it (Parse, one extra round trip) and then only binds and
+ * executes it, so the server neither parses nor, once it settles on a generic plan, plans it
+ * again. Keyed by the SQL text, least recently used out past PG_CACHE_SIZE (DEALLOCATE). A
+ * statement the server no longer knows (DISCARD ALL, a pooler in transaction mode) or whose
+ * result columns changed under it (a migration by another instance) is prepared again: at
+ * once outside a transaction, on the next use inside one (the transaction has failed). */
+
+static void stmt_forget(struct pg_db *p, struct pg_stmt *e, bool deallocate)
+{
+    if (deallocate && PQtransactionStatus(p->conn) != PQTRANS_INERROR) {
+        char cmd[32];
+        snprintf(cmd, sizeof(cmd), "DEALLOCATE bt%u", e->id);
+        PQclear(PQexec(p->conn, cmd));
+    }
+    free(e->sql);
+    memset(e, 0, sizeof(*e));
+}
+
+/* the cached statement for sql, prepared now if it is not there yet; NULL (*rc and err set)
+ * when it cannot be prepared */
+static struct pg_stmt *stmt_get(struct pg_db *p, const char *sql, int nargs, int *rc,
+                                struct bt_err *err)
+{
+    uint64_t h = bt_db_sql_hash(sql);
+    struct pg_stmt *victim = NULL;
+    char name[16];
+    PGresult *r;
+
+    p->tick++;
+    for (size_t i = 0; i < PG_CACHE_SIZE; i++) {
+        struct pg_stmt *e = &p->cache[i];
+        if (e->sql && e->hash == h && e->nparams == nargs &&
+            (e->ptr == sql || !strcmp(e->sql, sql))) {
+            e->ptr = sql;
+            e->used = p->tick;
+            return e;
+        }
+        if (!e->sql) {
+            if (!victim || victim->sql)
+                victim = e;
+        } else if (!victim || (victim->sql && e->used < victim->used)) {
+            victim = e;
+        }
+    }
+    if (victim->sql)
+        stmt_forget(p, victim, true);
+    snprintf(name, sizeof(name), "bt%u", ++p->next_id);
+    /* types left to the server (NULL): it infers them from the statement, as SQLite does not
+     * need to; CAST($1 AS TEXT) where it cannot */
+    /* under the guard too: parsing waits for the lock of every table the statement names */
+    r = !guarded(p) ? PQprepare(p->conn, name, sql, nargs, NULL)
+        : PQsendPrepare(p->conn, name, sql, nargs, NULL) ? pg_guarded_result(p)
+                                                         : NULL;
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        *rc = pg_fail(p, r, err);
+        PQclear(r);
+        return NULL;
+    }
+    PQclear(r);
+    victim->sql = strdup(sql);
+    if (!victim->sql) {
+        stmt_forget(p, victim, true);
+        *rc = bt_fail(err, BT_EDB, NULL, "pg: out of memory");
+        return NULL;
+    }
+    victim->ptr = sql;
+    victim->hash = h;
+    victim->used = p->tick;
+    victim->id = p->next_id;
+    victim->nparams = nargs;
+    return victim;
+}
+
+/* SQLSTATEs after which a cached statement must be prepared again */
+static bool stale_statement(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+    /* 26000 invalid_sql_statement_name: the server does not know it (DISCARD ALL, a pooler);
+     * 0A000 "cached plan must not change result type": its tables changed under it */
+    return state && (!strcmp(state, "26000") || !strcmp(state, "0A000"));
 }
 
 /* Run one statement with text parameters; *res is a result that succeeded. */
@@ -489,9 +494,12 @@ static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, s
         if (!e)
             break;
         snprintf(name, sizeof(name), "bt%u", e->id);
-        r = p->base.timeout_ns || p->base.watch_fd >= 0
-                ? pg_exec_guarded(p, name, (int)nargs, values)
-                : PQexecPrepared(p->conn, name, (int)nargs, values, NULL, NULL, 0);
+        if (!guarded(p))
+            r = PQexecPrepared(p->conn, name, (int)nargs, values, NULL, NULL, 0);
+        else if (PQsendQueryPrepared(p->conn, name, (int)nargs, values, NULL, NULL, 0))
+            r = pg_guarded_result(p);
+        else
+            r = NULL;
         st = PQresultStatus(r);
         if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
             *res = r;

@@ -61,6 +61,8 @@ struct bt_db {
 /* The guard's check, for a back end's progress hook: returns true (and sets db->stop) when
  * the running statement must stop now. Cheap: a clock read, the socket every 32nd call. */
 bool bt_db_guard_tick(struct bt_db *db);
+/* The same, looking at the socket every time (for a back end that waits, not computes). */
+bool bt_db_guard_check(struct bt_db *db);
 
 /* A stopped statement's error: BT_EUNAVAILABLE saying why. */
 int bt_db_fail_stopped(struct bt_db *db, struct bt_err *err);

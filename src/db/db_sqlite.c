@@ -22,6 +22,7 @@
 #include <bento/arena.h>
 #include <bento/db.h>
 #include <bento/err.h>
+#include <bento/time.h>
 
 #include "db/db_private.h"
 
@@ -42,6 +43,7 @@ struct sq_db {
     sqlite3 *h;
     char *path; /* the file; NULL for an in-memory database (never reopened: it would be empty) */
     uint64_t tick;
+    uint64_t busy_since; /* when the current wait for a lock began (sq_busy) */
     struct sq_stmt cache[SQ_CACHE_SIZE];
 };
 
@@ -169,7 +171,7 @@ static int sq_fail(struct sq_db *s, struct bt_err *err)
     const char *msg = sqlite3_errmsg(s->h);
     char cols[64];
 
-    if ((ext & 0xff) == SQLITE_INTERRUPT && s->base.stop)
+    if (((ext & 0xff) == SQLITE_INTERRUPT || (ext & 0xff) == SQLITE_BUSY) && s->base.stop)
         return bt_db_fail_stopped(&s->base, err);
     if (sq_unavailable(ext)) {
         if (sq_reopen(ext) && s->path)
@@ -211,6 +213,24 @@ static void sq_close(struct bt_db *db)
     free(s);
 }
 
+/* Waiting for another connection's write lock: up to SQ_BUSY_TIMEOUT_MS in all (then
+ * SQLITE_BUSY, a 503), and no longer than the guard allows (bt_db_guard). Short naps first:
+ * most locks are held for well under a millisecond. */
+static int sq_busy(void *arg, int count)
+{
+    struct sq_db *s = arg;
+    uint64_t now = bt_mono_ns();
+
+    if (count == 0)
+        s->busy_since = now;
+    if (now - s->busy_since >= (uint64_t)SQ_BUSY_TIMEOUT_MS * 1000000u)
+        return 0;
+    if ((s->base.timeout_ns || s->base.watch_fd >= 0) && bt_db_guard_check(&s->base))
+        return 0;
+    usleep(count < 4 ? 250u << count : 5000u);
+    return 1;
+}
+
 static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct bt_err *err)
 {
     const char *path = sq_path(url);
@@ -242,7 +262,7 @@ static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct b
         return rc;
     }
     sqlite3_extended_result_codes(s->h, 1);
-    sqlite3_busy_timeout(s->h, SQ_BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->h, sq_busy, s);
     /* WAL: readers do not block the writer; NORMAL is durable at checkpoints under WAL.
      * recursive_triggers: a row deleted by a REPLACE conflict then fires its delete
      * triggers, which keep the search index exact (search.c). */
