@@ -297,6 +297,20 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct bt_res *rs
     return ret;
 }
 
+/* err in the app's envelope with the service's CORS headers, rendered to bytes in rs: for the
+ * answers the glue gives itself, without the pipeline */
+static void render_envelope(struct listener *l, struct bt_req *rq, struct bt_res *rs,
+                            const struct bt_err *err, const char *origin)
+{
+    bt_pipeline_fail(l->ctx, rq, rs, err);
+    bt_pipeline_cors(l->ctx, origin, rs);
+    if (rs->json) {
+        rs->body = bt_json_dump(rq->arena, rs->json, &rs->len);
+        json_decref(rs->json);
+        rs->json = NULL;
+    }
+}
+
 /* The app's envelope for a failure detected before the pipeline ran, rendered into rs. */
 static void render_failure(struct listener *l, struct bt_arena *a, const char *method,
                            const char *path, const char *ip, const char *origin,
@@ -314,13 +328,7 @@ static void render_failure(struct listener *l, struct bt_arena *a, const char *m
     bt_err_clear(&err);
     err.code = code;
     err.http = http;
-    bt_pipeline_fail(l->ctx, rq, rs, &err);
-    bt_pipeline_cors(l->ctx, origin, rs);
-    if (rs->json) {
-        rs->body = bt_json_dump(a, rs->json, &rs->len);
-        json_decref(rs->json);
-        rs->json = NULL;
-    }
+    render_envelope(l, rq, rs, &err, origin);
     bt_metrics_observe(l->ctx->metrics, -1, rs->status, bt_mono_ns() - rq->start_ns);
     bt_res_header(rs, "Connection", "close");
 }
@@ -496,13 +504,7 @@ static void lane_refuse(struct listener *l, struct bt_req *rq, struct bt_res *rs
     bt_err_clear(&err);
     bt_fail(&err, BT_EUNAVAILABLE, NULL, "the service is busy: BENTO_SLOW_QUEUE requests wait");
     rq->request_id = bt_arena_printf(rq->arena, "%016llx", (unsigned long long)bt_mono_ns());
-    bt_pipeline_fail(l->ctx, rq, rs, &err);
-    bt_pipeline_cors(l->ctx, bt_req_header(rq, "origin"), rs);
-    if (rs->json) {
-        rs->body = bt_json_dump(rq->arena, rs->json, &rs->len);
-        json_decref(rs->json);
-        rs->json = NULL;
-    }
+    render_envelope(l, rq, rs, &err, bt_req_header(rq, "origin"));
     bt_res_header(rs, "Retry-After", "1");
     bt_metrics_event(l->ctx->metrics, BT_MEV_LANE_FULL);
     bt_metrics_observe(l->ctx->metrics, -1, rs->status, bt_mono_ns() - rq->start_ns);
@@ -734,13 +736,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         bt_err_clear(&err);
         bt_err_add_field(&err, "query", "query string is malformed or too long");
         rq->request_id = "-";
-        bt_pipeline_fail(l->ctx, rq, rs, &err);
-        bt_pipeline_cors(l->ctx, bt_req_header(rq, "origin"), rs);
-        if (rs->json) {
-            rs->body = bt_json_dump(cs->a, rs->json, &rs->len);
-            json_decref(rs->json);
-            rs->json = NULL;
-        }
+        render_envelope(l, rq, rs, &err, bt_req_header(rq, "origin"));
     } else if (bt_pipeline_slow(l->ctx, rq)) {
         if (lane_push(l, c, cs))
             return MHD_YES; /* suspended: a lane thread runs it, then resumes the connection */
