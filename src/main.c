@@ -115,7 +115,7 @@ static void usage(FILE *f)
            "  BENTO_CONN_TIMEOUT (seconds, 30), BENTO_HEADER_TIMEOUT (seconds, 10),\n"
            "  BENTO_BODY_MIN_RATE (bytes/s, 1024), BENTO_DB_POOL (16), BENTO_DB_TIMEOUT_MS (5000),\n"
            "  BENTO_QUERY_TIMEOUT_MS (each statement of a request, 5000; 0 = none),\n"
-           "  BENTO_SLOW_THREADS (slow-lane threads per listener; default 2 per CPU),\n"
+           "  BENTO_SLOW_THREADS (slow-lane threads per listener; default 1 per CPU),\n"
            "  BENTO_SLOW_QUEUE (slow-lane requests waiting per listener, 256; then 503)\n"
            "other: BENTO_ENV=development|production (production refuses default secrets),\n"
            "  BENTO_LOG_LEVEL=debug|info|warn|error|off, BENTO_ACCESS_LOG=1|0,\n"

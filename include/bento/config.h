@@ -46,7 +46,7 @@ struct bt_config {
     int query_timeout_ms;      /* BENTO_QUERY_TIMEOUT_MS: each statement of a request (5000;
                                 * 0 = no deadline) */
     unsigned slow_threads;     /* BENTO_SLOW_THREADS: slow-lane threads per listener (0 = auto:
-                                * 2 x CPUs, at least 2, at most half the pool) */
+                                * one per CPU, at most half the pool) */
     unsigned slow_queue;       /* BENTO_SLOW_QUEUE: slow-lane requests waiting per listener
                                 * before more are refused with 503 (256) */
 

@@ -340,13 +340,16 @@ int bt_config_finish(struct bt_config *c, const char **why)
             c->threads = 64;
     }
     if (c->slow_threads == 0) {
-        /* Slow-lane threads mostly wait on the database or read pages; two per CPU keep the
-         * CPUs busy, and half the pool leaves connections for the fast lane's requests. */
-        c->slow_threads = 2 * affinity_cpus();
+        /* One slow-lane thread per CPU: a list query is CPU work, in SQLite inside this
+         * process or in a PostgreSQL backend that may share the machine, and more of them at
+         * once only slice the CPUs finer, slowing the fast lane's requests (measured:
+         * docs/PERFORMANCE.md, "Lanes"). At most half the pool, so the fast lane always finds
+         * a connection. */
+        c->slow_threads = affinity_cpus();
         if (c->slow_threads > c->db_pool / 2)
             c->slow_threads = c->db_pool / 2;
-        if (c->slow_threads < 2)
-            c->slow_threads = 2;
+        if (c->slow_threads < 1)
+            c->slow_threads = 1;
         if (c->slow_threads > 64)
             c->slow_threads = 64;
     }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,16 @@ static int sq_busy(void *arg, int count)
     return 1;
 }
 
+/* Before SQLite's first use in the process: no memory statistics. With them on, every
+ * allocation of every connection takes one global mutex, so a list query on the slow lane
+ * that is preempted while holding it stalls a fast request's allocation until it runs again
+ * (docs/PERFORMANCE.md, "Lanes"). bento never reads them. Ignored (SQLITE_MISUSE) if SQLite
+ * was already initialised. */
+static void sq_global_config(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct bt_err *err)
 {
     const char *path = sq_path(url);
@@ -239,7 +250,10 @@ static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct b
     char *msg = NULL;
     int rc, code;
 
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
     (void)timeout_ms; /* a local file: opening does not wait on anyone */
+    pthread_once(&once, sq_global_config);
     *out = NULL;
     if (!memory && (rc = make_parent(path, err)) != BT_OK)
         return rc;
