@@ -38,6 +38,9 @@ struct bt_db_ops {
     int (*exec)(struct bt_db *db, int64_t *changed, const char *sql, const struct bt_val *args,
                 size_t nargs, struct bt_err *err);
     int (*exec_script)(struct bt_db *db, const char *sql, struct bt_err *err);
+    /* The guard was set or removed (db->timeout_ns, db->watch_fd); NULL if the back end
+     * needs no notice. */
+    void (*guard)(struct bt_db *db);
 };
 
 /* The head every back end's connection struct starts with. */
@@ -47,7 +50,22 @@ struct bt_db {
     bool tx_failed; /* a statement failed inside the transaction: only rollback is allowed */
     bool broken;    /* the back end saw the connection die or go bad; the pool drops it and
                      * the next check-out opens a new one */
+    /* the guard (bt_db_guard) */
+    uint64_t timeout_ns;  /* each statement's budget, 0 = none */
+    int watch_fd;         /* the client's socket, -1 = none */
+    uint64_t deadline_ns; /* the running statement's deadline, 0 = none */
+    unsigned ticks;       /* bt_db_guard_tick calls: the socket is looked at every 32nd */
+    enum bt_db_stop stop; /* why a statement was stopped (sticky until the guard changes) */
 };
+
+/* The guard's check, for a back end's progress hook: returns true (and sets db->stop) when
+ * the running statement must stop now. Cheap: a clock read, the socket every 32nd call. */
+bool bt_db_guard_tick(struct bt_db *db);
+/* The same, looking at the socket every time (for a back end that waits, not computes). */
+bool bt_db_guard_check(struct bt_db *db);
+
+/* A stopped statement's error: BT_EUNAVAILABLE saying why. */
+int bt_db_fail_stopped(struct bt_db *db, struct bt_err *err);
 
 extern const struct bt_db_ops bt_db_sqlite_ops;
 extern const struct bt_db_ops bt_db_pg_ops;

@@ -39,6 +39,8 @@ struct bt_metrics {
     char *app;
     size_t nroutes;
     atomic_int inflight;
+    atomic_int lane_queued, lane_running;
+    atomic_uint_fast64_t events[BT_MEV__COUNT];
     struct route_metrics *r; /* nroutes + 1 (unmatched) */
     struct bt_metrics_limits limits;
 };
@@ -74,6 +76,17 @@ void bt_metrics_set_limits(struct bt_metrics *m, const struct bt_metrics_limits 
 void bt_metrics_inflight(struct bt_metrics *m, int delta)
 {
     atomic_fetch_add_explicit(&m->inflight, delta, memory_order_relaxed);
+}
+
+void bt_metrics_event(struct bt_metrics *m, enum bt_metrics_event ev)
+{
+    atomic_fetch_add_explicit(&m->events[ev], 1, memory_order_relaxed);
+}
+
+void bt_metrics_lane(struct bt_metrics *m, int queued_delta, int running_delta)
+{
+    atomic_fetch_add_explicit(&m->lane_queued, queued_delta, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->lane_running, running_delta, memory_order_relaxed);
 }
 
 void bt_metrics_observe(struct bt_metrics *m, int route_index, int status, uint64_t dur_ns)
@@ -291,6 +304,31 @@ char *bt_metrics_render(struct bt_metrics *m, struct bt_arena *a, const struct b
                 "# TYPE bento_http_requests_in_flight gauge\n"
                 "bento_http_requests_in_flight{service=\"%s\"} %d\n",
                 m->app, atomic_load_explicit(&m->inflight, memory_order_relaxed));
+    bt_buf_addf(&b,
+                "# HELP bento_slow_lane_requests Slow-lane requests waiting for a lane thread, "
+                "and being run by one.\n"
+                "# TYPE bento_slow_lane_requests gauge\n"
+                "bento_slow_lane_requests{service=\"%s\",state=\"queued\"} %d\n"
+                "bento_slow_lane_requests{service=\"%s\",state=\"running\"} %d\n",
+                m->app, atomic_load_explicit(&m->lane_queued, memory_order_relaxed), m->app,
+                atomic_load_explicit(&m->lane_running, memory_order_relaxed));
+    bt_buf_addf(&b,
+                "# HELP bento_requests_dropped_total Requests not answered: their client had "
+                "closed the connection before they ran (slow lane), or the lane was full (503).\n"
+                "# TYPE bento_requests_dropped_total counter\n"
+                "bento_requests_dropped_total{service=\"%s\",reason=\"client_gone\"} %llu\n"
+                "bento_requests_dropped_total{service=\"%s\",reason=\"lane_full\"} %llu\n",
+                m->app, (unsigned long long)ld(&m->events[BT_MEV_GONE_DROPPED]), m->app,
+                (unsigned long long)ld(&m->events[BT_MEV_LANE_FULL]));
+    bt_buf_addf(&b,
+                "# HELP bento_db_statements_stopped_total Statements stopped by their request's "
+                "guard: the deadline (BENTO_QUERY_TIMEOUT_MS) or the client leaving.\n"
+                "# TYPE bento_db_statements_stopped_total counter\n"
+                "bento_db_statements_stopped_total{service=\"%s\",reason=\"deadline\"} %llu\n"
+                "bento_db_statements_stopped_total{service=\"%s\",reason=\"client_gone\"} "
+                "%llu\n",
+                m->app, (unsigned long long)ld(&m->events[BT_MEV_STOP_DEADLINE]), m->app,
+                (unsigned long long)ld(&m->events[BT_MEV_STOP_GONE]));
     if (pool) {
         unsigned in_use, open, max;
         bt_dbpool_stats(pool, &in_use, &open, &max);
