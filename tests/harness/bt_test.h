@@ -72,7 +72,8 @@ void bt_test_requestf(struct bt_test_app *t, const char *method, const char *bod
     __attribute__((format(printf, 5, 6)));
 
 struct bt_app_ctx *bt_test_ctx(struct bt_test_app *t);
-/** A connection for direct setup or checks; returned by bt_test_db_put. */
+/** A connection for direct setup or checks; returned by bt_test_db_put, which then waits until
+ *  the app's read caches have heard of what was committed on it (bt_cache_sync). */
 struct bt_db *bt_test_db_get(struct bt_test_app *t);
 void bt_test_db_put(struct bt_test_app *t, struct bt_db *db);
 
