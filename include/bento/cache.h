@@ -119,6 +119,9 @@ void bt_cache_each(struct bt_dbpool *pool, const char *prefix,
 
 /** Is pool's listener connected and answering? (false on SQLite and before the first cache) */
 bool bt_cache_listening(struct bt_dbpool *pool);
+/** Wait up to timeout_ms for bt_cache_listening to be true (tests, start-up checks); returns
+ *  it. At once false on SQLite. */
+bool bt_cache_wait_listening(struct bt_dbpool *pool, int timeout_ms);
 
 /** The statements of the migration line {{CACHE table cache key}} for engine, appended to sql:
  *  on PostgreSQL a trigger function and two triggers on table that notify cache's listeners

@@ -100,9 +100,14 @@ static uint64_t key_hash(const char *key)
         h ^= (unsigned char)*key;
         h *= 1099511628211ULL;
     }
-    /* FNV's low bits mix poorly: fold the high ones in (buckets use the low bits, the shard
-     * the top four) */
-    return h ^ (h >> 29);
+    /* FNV-1a alone leaves the top bits of short keys ("1", "k42") nearly constant; the shard
+     * comes from the top four and the bucket from the low ones: finish with MurmurHash3's
+     * 64-bit mixer */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
 }
 
 static struct shard *shard_of(struct bt_cache *c, uint64_t hash)
@@ -700,17 +705,44 @@ bool bt_cache_listening(struct bt_dbpool *pool)
     return bus && bus->engine == BT_ENGINE_PG && bus_serving(bus);
 }
 
+static struct timespec deadline_in(uint64_t ns)
+{
+    uint64_t at = bt_mono_ns() + ns;
+
+    return (struct timespec){.tv_sec = (time_t)(at / 1000000000ull),
+                             .tv_nsec = (long)(at % 1000000000ull)};
+}
+
+bool bt_cache_wait_listening(struct bt_dbpool *pool, int timeout_ms)
+{
+    struct bt_cachebus *bus = bt_dbpool_cachebus_find(pool);
+    struct timespec ts;
+    bool up;
+
+    if (!bus || bus->engine != BT_ENGINE_PG)
+        return false;
+    ts = deadline_in((uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * MS);
+    bus_lock(bus);
+    /* every answered heartbeat broadcasts */
+    while (!(up = bus_serving(bus)) && !bus->stop) {
+        if (pthread_cond_timedwait(&bus->cv, &bus->mu, &ts) == ETIMEDOUT) {
+            up = bus_serving(bus);
+            break;
+        }
+    }
+    bus_unlock(bus);
+    return up;
+}
+
 void bt_cache_sync(struct bt_dbpool *pool)
 {
     struct bt_cachebus *bus = bt_dbpool_cachebus_find(pool);
-    uint64_t ticket, epoch, deadline;
+    uint64_t ticket, epoch;
     struct timespec ts;
 
     if (!bus || bus->engine != BT_ENGINE_PG || !bus_serving(bus))
         return; /* nothing is served: nothing can be stale */
-    deadline = bt_mono_ns() + SYNC_MAX_NS;
-    ts.tv_sec = (time_t)(deadline / 1000000000ull);
-    ts.tv_nsec = (long)(deadline % 1000000000ull);
+    ts = deadline_in(SYNC_MAX_NS);
     epoch = atomic_load_explicit(&bus->epoch, memory_order_acquire);
     bus_lock(bus);
     ticket = ++bus->sync_asked;
