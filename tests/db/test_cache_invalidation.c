@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * test_cache_invalidation.c - the read caches on a real database (include/bento/cache.h, docs/DATABASE.md
- * "Read caches"), on the engine named by BENTO_TEST_ENGINE. A table with a {{CACHE}} line and
- * a cache on the pool; writes are made on a second pool (another instance, as far as the
- * cache can tell), then bt_cache_sync. PostgreSQL: every committed write, by key (insert,
- * update, delete, a key change: old and new key), TRUNCATE (the whole cache), nothing from an
- * open or rolled-back transaction, the classic fill race with a real row, and the listener's
+ * test_cache_invalidation.c - the read caches on a real database (include/bento/cache.h,
+ * docs/DATABASE.md "Read caches"), on the engine named by BENTO_TEST_ENGINE. A table with a
+ * {{CACHE}} line and a cache on the pool; writes are made on a second pool (another instance, as
+ * far as the cache can tell), then bt_cache_sync. PostgreSQL: every committed write, by key
+ * (insert, update, delete, a key change: old and new key), TRUNCATE (the whole cache), nothing from
+ * an open or rolled-back transaction, the classic fill race with a real row, and the listener's
  * connection killed (pg_terminate_backend): the caches emptied and nothing stale served 100 ms
  * after a write, then serving again. SQLite: the cache never serves and the line makes no
  * trigger.
@@ -174,8 +174,8 @@ static void test_sqlite_never_serves(void **state)
     bt_err_clear(&err);
     db = bt_dbpool_get(f->pool, 5000, &err);
     assert_int_equal(bt_db_query(db, f->a, &rows,
-                                 "SELECT name FROM sqlite_master WHERE type = 'trigger'",
-                                 BT_NOARGS, &err),
+                                 "SELECT name FROM sqlite_master WHERE type = 'trigger'", BT_NOARGS,
+                                 &err),
                      BT_OK);
     assert_int_equal(rows->nrows, 0);
     bt_dbpool_put(f->pool, db);
@@ -230,9 +230,8 @@ static void test_pg_only_committed_writes(void **state)
     w = bt_dbpool_get(f->writer, 5000, &err);
     assert_non_null(w);
     assert_int_equal(bt_db_begin(w, &err), BT_OK);
-    assert_int_equal(bt_db_exec(w, NULL, "UPDATE ct_rows SET v = 'uno' WHERE id = 1", BT_NOARGS,
-                                &err),
-                     BT_OK);
+    assert_int_equal(
+        bt_db_exec(w, NULL, "UPDATE ct_rows SET v = 'uno' WHERE id = 1", BT_NOARGS, &err), BT_OK);
     bt_cache_sync(f->pool);
     assert_string_equal(lookup(f, "1", &hit), "one"); /* still the committed value */
     assert_true(hit);
@@ -241,9 +240,8 @@ static void test_pg_only_committed_writes(void **state)
     assert_true(cached(f, "1"));
 
     assert_int_equal(bt_db_begin(w, &err), BT_OK);
-    assert_int_equal(bt_db_exec(w, NULL, "UPDATE ct_rows SET v = 'uno' WHERE id = 1", BT_NOARGS,
-                                &err),
-                     BT_OK);
+    assert_int_equal(
+        bt_db_exec(w, NULL, "UPDATE ct_rows SET v = 'uno' WHERE id = 1", BT_NOARGS, &err), BT_OK);
     assert_int_equal(bt_db_commit(w, &err), BT_OK);
     bt_dbpool_put(f->writer, w);
     bt_cache_sync(f->pool);

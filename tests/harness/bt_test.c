@@ -650,6 +650,16 @@ const char *bt_test_proc_data_dir(const struct bt_test_proc *p)
     return p->dir;
 }
 
+int bt_test_proc_pid(const struct bt_test_proc *p)
+{
+    return (int)p->pid;
+}
+
+const char *bt_test_proc_db_url(const struct bt_test_proc *p)
+{
+    return p->url;
+}
+
 int bt_test_proc_run_fail(const char *services, const char *const *extra_args,
                           const char *const *env, char **log)
 {

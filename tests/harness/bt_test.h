@@ -104,6 +104,10 @@ int bt_test_proc_restart(struct bt_test_proc *p);
  *  stop the twin first. */
 struct bt_test_proc *bt_test_proc_twin(struct bt_test_proc *p);
 const char *bt_test_proc_data_dir(const struct bt_test_proc *p);
+/** The process id of the running bento (names its cache listener in pg_stat_activity). */
+int bt_test_proc_pid(const struct bt_test_proc *p);
+/** The database URL p serves (shared with its twins), for direct checks. */
+const char *bt_test_proc_db_url(const struct bt_test_proc *p);
 
 /** Run the bento binary as bt_test_proc_start would (same arguments, a fresh database and data
  *  directory) when it is expected to REFUSE to start (production checks, bad settings): waits

@@ -195,9 +195,9 @@ static void test_json_values(void **state)
     struct bt_cache *c = bt_cache_new(NULL, "t_json", 64, 1 << 20);
     struct bt_arena *a = bt_arena_new();
     struct bt_cache_fill fill;
-    json_t *in = json_pack("{s:I,s:s,s:b,s:n,s:f,s:[i,s]}", "id", (json_int_t)1, "name",
-                           "甲山林 \"A\"", "is_active", 1, "updated_at", "ratio", 0.25, "list",
-                           1, "x");
+    json_t *in =
+        json_pack("{s:I,s:s,s:b,s:n,s:f,s:[i,s]}", "id", (json_int_t)1, "name", "甲山林 \"A\"",
+                  "is_active", 1, "updated_at", "ratio", 0.25, "list", 1, "x");
     json_t *out;
     const char *text;
     size_t len;
@@ -321,8 +321,8 @@ static void test_ddl(void **state)
     assert_false(bt_cache_ddl("app_rows", "C", "id", BT_ENGINE_SQLITE, &b));
     assert_false(bt_cache_ddl("app_rows", "c", "id; DROP", BT_ENGINE_PG, &b));
     assert_false(bt_cache_ddl("", "c", "id", BT_ENGINE_PG, &b));
-    assert_false(bt_cache_ddl("a_table_with_a_rather_long_name_x", "a_cache_also_long_ish",
-                              "id", BT_ENGINE_PG, &b));
+    assert_false(bt_cache_ddl("a_table_with_a_rather_long_name_x", "a_cache_also_long_ish", "id",
+                              BT_ENGINE_PG, &b));
     assert_true(bt_cache_ddl("a_table_with_a_rather_long_name_x", "a_cache_shorter", "id",
                              BT_ENGINE_PG, &b));
     bt_arena_free(a);
