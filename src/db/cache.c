@@ -265,8 +265,9 @@ bool bt_cache_get(struct bt_cache *c, const char *key, struct bt_arena *a, const
      * the put is refused */
     if (c->bus)
         fill->epoch = atomic_load_explicit(&c->bus->epoch, memory_order_acquire);
-    serving = bus_serving(c->bus);
     pthread_mutex_lock(&s->mu);
+    /* the lease is checked at the lookup itself, which no eviction can overtake */
+    serving = bus_serving(c->bus);
     if (serving && *(slot = find_slot(s, hash, key))) {
         struct entry *e = *slot;
         char *copy = bt_arena_alloc(a, e->vlen + 1);
