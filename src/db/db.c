@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,6 +484,7 @@ struct bt_dbpool {
     struct bt_db **idle; /* stack: the most recently used connection goes out first */
     unsigned nidle;
     bool closing;
+    struct bt_cachebus *_Atomic bus; /* read caches (cache.c), made by the first cache */
 };
 
 static const struct bt_db_ops *ops_for_url(const char *url)
@@ -550,6 +552,9 @@ void bt_dbpool_free(struct bt_dbpool *pool)
 {
     if (!pool)
         return;
+    /* the listener first: it has its own connection, and no cache may serve past here */
+    bt_cachebus_free(atomic_load(&pool->bus));
+    atomic_store(&pool->bus, NULL);
     pthread_mutex_lock(&pool->mu);
     pool->closing = true;
     while (pool->nidle) {
@@ -561,6 +566,25 @@ void bt_dbpool_free(struct bt_dbpool *pool)
     /* connections still checked out: the last bt_dbpool_put frees the pool */
     if (!busy)
         pool_destroy(pool);
+}
+
+struct bt_cachebus *bt_dbpool_cachebus_find(struct bt_dbpool *pool)
+{
+    return pool ? atomic_load(&pool->bus) : NULL;
+}
+
+struct bt_cachebus *bt_dbpool_cachebus(struct bt_dbpool *pool)
+{
+    struct bt_cachebus *bus;
+
+    pthread_mutex_lock(&pool->mu);
+    bus = atomic_load(&pool->bus);
+    if (!bus) {
+        bus = bt_cachebus_new(pool->ops->engine, pool->url);
+        atomic_store(&pool->bus, bus);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return bus;
 }
 
 enum bt_engine bt_dbpool_engine(const struct bt_dbpool *pool)

@@ -643,6 +643,11 @@ static int pg_exec_script(struct bt_db *db, const char *sql, struct bt_err *err)
     return rc;
 }
 
+struct pg_conn *bt_db_pg_conn(struct bt_db *db)
+{
+    return pg(db)->conn;
+}
+
 const struct bt_db_ops bt_db_pg_ops = {
     .engine = BT_ENGINE_PG,
     .name = "pg",

@@ -78,6 +78,41 @@ bool bt_db_sqlite_url_is_memory(const char *url);
 struct sqlite3;
 int bt_db_sqlite_register_search(struct sqlite3 *h);
 
+/* ---- read caches (cache.c, cache_pg.c; include/bento/cache.h) ---- */
+
+/* The pool's cache bus: every cache of the pool, and on PostgreSQL the listener's thread.
+ * bt_dbpool_cachebus makes it on first use (engine and url from the pool); _find returns NULL
+ * until then. bt_dbpool_free frees it. */
+struct bt_cachebus;
+struct bt_cachebus *bt_dbpool_cachebus(struct bt_dbpool *pool);
+struct bt_cachebus *bt_dbpool_cachebus_find(struct bt_dbpool *pool);
+struct bt_cachebus *bt_cachebus_new(enum bt_engine engine, const char *url);
+void bt_cachebus_free(struct bt_cachebus *bus);
+
+/* The listener's connection (cache_pg.c): connected as the pool connects (db_pg.c's
+ * defaults), named "bento cache listener <pid>" (application_name), LISTENing on the
+ * channel of its schema. */
+struct bt_cache_pg;
+int bt_cache_pg_open(const char *url, struct bt_cache_pg **out, struct bt_err *err);
+void bt_cache_pg_close(struct bt_cache_pg *l); /* NULL is fine */
+int bt_cache_pg_fd(const struct bt_cache_pg *l);
+/* the last libpq error, one line (for the log) */
+const char *bt_cache_pg_error(struct bt_cache_pg *l);
+/* send a heartbeat (one query); false when the connection failed */
+bool bt_cache_pg_ping(struct bt_cache_pg *l);
+/* read what has arrived without blocking: each notification's payload to fn, in order;
+ * *pong set once the heartbeat's answer is complete (after the notifications before it).
+ * false when the connection is lost */
+bool bt_cache_pg_read(struct bt_cache_pg *l, void (*fn)(void *ud, const char *payload), void *ud,
+                      bool *pong);
+/* the trigger function and triggers of {{CACHE table cache key}} (names already checked) */
+struct bt_buf;
+void bt_cache_pg_ddl(const char *table, const char *cache, const char *key, struct bt_buf *sql);
+
+/* The libpq connection of a PostgreSQL struct bt_db (db_pg.c), for the listener. */
+struct pg_conn;
+struct pg_conn *bt_db_pg_conn(struct bt_db *db);
+
 /* bt_db_backup's SQLite half (db_sqlite.c). */
 int bt_db_sqlite_backup(const char *url, const char *dest, struct bt_err *err);
 

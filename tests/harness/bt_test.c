@@ -251,6 +251,9 @@ struct bt_db *bt_test_db_get(struct bt_test_app *t)
 void bt_test_db_put(struct bt_test_app *t, struct bt_db *db)
 {
     bt_dbpool_put(t->pool, db);
+    /* what the test wrote is what another instance would write: wait, as a handler does
+     * after its commit, until this process's read caches have heard of it */
+    bt_cache_sync(t->pool);
 }
 
 void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *path,
@@ -645,6 +648,11 @@ int bt_test_proc_port(const struct bt_test_proc *p, const char *app)
 const char *bt_test_proc_data_dir(const struct bt_test_proc *p)
 {
     return p->dir;
+}
+
+int bt_test_proc_pid(const struct bt_test_proc *p)
+{
+    return (int)p->pid;
 }
 
 const char *bt_test_proc_db_url(const struct bt_test_proc *p)

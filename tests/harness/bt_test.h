@@ -72,7 +72,8 @@ void bt_test_requestf(struct bt_test_app *t, const char *method, const char *bod
     __attribute__((format(printf, 5, 6)));
 
 struct bt_app_ctx *bt_test_ctx(struct bt_test_app *t);
-/** A connection for direct setup or checks; returned by bt_test_db_put. */
+/** A connection for direct setup or checks; returned by bt_test_db_put, which then waits until
+ *  the app's read caches have heard of what was committed on it (bt_cache_sync). */
 struct bt_db *bt_test_db_get(struct bt_test_app *t);
 void bt_test_db_put(struct bt_test_app *t, struct bt_db *db);
 
@@ -103,7 +104,9 @@ int bt_test_proc_restart(struct bt_test_proc *p);
  *  stop the twin first. */
 struct bt_test_proc *bt_test_proc_twin(struct bt_test_proc *p);
 const char *bt_test_proc_data_dir(const struct bt_test_proc *p);
-/** The database URL p runs on (a test may open its own pool on it: to hold a lock, say). */
+/** The process id of the running bento (names its cache listener in pg_stat_activity). */
+int bt_test_proc_pid(const struct bt_test_proc *p);
+/** The database URL p serves (shared with its twins), for direct checks. */
 const char *bt_test_proc_db_url(const struct bt_test_proc *p);
 
 /** Run the bento binary as bt_test_proc_start would (same arguments, a fresh database and data
