@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * app.c - the vendorchat app descriptor: error envelope {"detail": "..."}, migrations,
- * init/fini of the app state (LLM settings, retrieval index).
+ * init/fini of the app state (LLM settings, retrieval index, read caches).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +111,10 @@ static int vendorchat_init(struct bt_app_ctx *ctx, struct bt_err *err)
     if (st->llm_url && !st->llm_url[0])
         st->llm_url = NULL;
     st->index = vendorchat_index_new();
+    /* bounds: far more vendors than a deployment has, a few MB at most */
+    st->vendors = bt_cache_new(ctx->pool, "vendorchat_vendors", 4096, 4u << 20);
+    st->params = bt_cache_new(ctx->pool, "vendorchat_params", 4096, 16u << 20);
+    st->meta = bt_cache_new(ctx->pool, "vendorchat_meta", 16, 64u << 10);
     ctx->state = st;
     return BT_OK;
 }
@@ -135,6 +139,9 @@ static void vendorchat_fini(struct bt_app_ctx *ctx)
         }
     }
     vendorchat_index_free(st->index);
+    bt_cache_free(st->vendors);
+    bt_cache_free(st->params);
+    bt_cache_free(st->meta);
     free(st);
     ctx->state = NULL;
 }

@@ -5,8 +5,9 @@
  * field order.
  * Owns: the request schema, the fallback texts, recording unanswered questions, counting
  * intent usage (buffered by classify.c).
- * Must not: cache vendor parameters (read per message so a config change shows in the next
- * answer), fail a message because the LLM provider failed, or log message text.
+ * Must not: read the vendor or its parameters around the read caches (the caches are what
+ * keeps them current: a config change shows in the next answer), fail a message because the
+ * LLM provider failed, or log message text.
  */
 #include <math.h>
 #include <string.h>
@@ -305,9 +306,9 @@ int vendorchat_message(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
         return rc;
     if (!json_is_true(json_object_get(vendor, "is_active")))
         return bt_fail(err, BT_EFORBIDDEN, NULL, "業者未啟用: %lld", (long long)vendor_id);
-    if (!(db = bt_req_db(rq, err)))
-        return err->code != BT_OK ? (int)err->code : BT_EDB;
-    if ((rc = vendorchat_index_get(st->index, db, rq->arena, &snap, err)) != BT_OK)
+    /* vendor, knowledge generation and parameters come from the read caches when they serve
+     * (PostgreSQL): a message then needs the database only to record or count something */
+    if ((rc = vendorchat_index_get(st->index, rq, &snap, err)) != BT_OK)
         return rc;
     if ((rc = vendorchat_params_load(rq, vendor_id, &ps, &np, err)) != BT_OK)
         return rc;
@@ -345,6 +346,8 @@ int vendorchat_message(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
                 bt_arena_printf(rq->arena, CHAT_FALLBACK_NO_KNOWLEDGE, cls.primary->name, hotline);
         else
             answer = bt_arena_printf(rq->arena, CHAT_FALLBACK_UNCLEAR, hotline);
+        if (!(db = bt_req_db(rq, err)))
+            return err->code != BT_OK ? (int)err->code : BT_EDB;
         rc = record_unanswered(db, vendor_id, message, intent_name, session_id, user_id, now, err);
         if (rc != BT_OK)
             return rc;
@@ -355,7 +358,9 @@ int vendorchat_message(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
         vendorchat_usage_note(st->index, cls.primary->id, now);
         bt_err_clear(&uerr);
         /* the counts stay buffered when the write fails: no reason to fail the answer */
-        if (vendorchat_usage_flush(st->index, db, false, &uerr) != BT_OK)
+        if (vendorchat_usage_due(st->index) &&
+            (!(db = bt_req_db(rq, &uerr)) ||
+             vendorchat_usage_flush(st->index, db, false, &uerr) != BT_OK))
             bt_log(BT_LOG_WARN, "intent usage not written", "reason", uerr.msg, NULL);
     }
 

@@ -1354,6 +1354,9 @@ void vendorchat_cache_clear(struct vendorchat_state *st)
     pthread_mutex_lock(&ix->mu);
     ix->epoch++;
     pthread_mutex_unlock(&ix->mu);
+    bt_cache_evict(st->vendors, NULL);
+    bt_cache_evict(st->params, NULL);
+    bt_cache_evict(st->meta, NULL);
 }
 
 uint64_t vendorchat_index_builds(struct vendorchat_index *ix)
@@ -1484,25 +1487,23 @@ static int index_load(struct bt_db *db, struct bt_arena *a, int64_t gen,
     return BT_OK;
 }
 
-int vendorchat_index_get(struct vendorchat_index *ix, struct bt_db *db, struct bt_arena *a,
+int vendorchat_index_get(struct vendorchat_index *ix, struct bt_req *rq,
                          struct vendorchat_snap **out, struct bt_err *err)
 {
+    struct bt_arena *a = rq->arena;
     struct vendorchat_snap *s, *old;
+    struct bt_db *db;
     int64_t gen = 0;
     uint64_t epoch;
     int rc;
 
     *out = NULL;
-    rc = bt_db_query_i64(db, &gen, "SELECT value FROM vendorchat_meta WHERE key = 'knowledge_gen'",
-                         BT_NOARGS, err);
-    if (rc == BT_ENOTFOUND) {
-        bt_err_clear(err);
-        gen = 0;
-    } else if (rc != BT_OK) {
+    if ((rc = vendorchat_knowledge_gen(rq, &gen, err)) != BT_OK)
         return rc;
-    }
     if ((s = index_peek(ix, gen, &epoch)) != NULL)
         goto done;
+    if (!(db = bt_req_db(rq, err)))
+        return err->code != BT_OK ? (int)err->code : BT_EDB;
 
     pthread_mutex_lock(&ix->build_mu);
     if ((s = index_peek(ix, gen, &epoch)) != NULL) { /* built while we waited */
@@ -1568,6 +1569,16 @@ void vendorchat_usage_note(struct vendorchat_index *ix, int64_t intent_id, const
     pthread_mutex_lock(&ix->usage_mu);
     usage_add(ix, intent_id, 1, now);
     pthread_mutex_unlock(&ix->usage_mu);
+}
+
+bool vendorchat_usage_due(struct vendorchat_index *ix)
+{
+    bool due;
+
+    pthread_mutex_lock(&ix->usage_mu);
+    due = ix->nusage > 0 && bt_mono_ns() - ix->usage_written_ns >= USAGE_WRITE_NS;
+    pthread_mutex_unlock(&ix->usage_mu);
+    return due;
 }
 
 int vendorchat_usage_flush(struct vendorchat_index *ix, struct bt_db *db, bool force,

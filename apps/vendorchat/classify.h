@@ -104,16 +104,21 @@ const struct vendorchat_intent *vendorchat_snap_intents(const struct vendorchat_
 const struct vendorchat_kn *vendorchat_snap_knowledge(const struct vendorchat_snap *s, size_t *n);
 int64_t vendorchat_snap_gen(const struct vendorchat_snap *s);
 
-/** A snapshot current with the database: reads vendorchat_meta.knowledge_gen (one cheap
- *  query) and rebuilds from the tables when it differs from the cached one or after
- *  vendorchat_cache_clear. The reference is released when arena a is reset (borrowed for the
- *  request). Returns BT_OK or a database status with err filled. */
-int vendorchat_index_get(struct vendorchat_index *ix, struct bt_db *db, struct bt_arena *a,
+/** A snapshot current with the database: the knowledge generation from
+ *  vendorchat_knowledge_gen (the meta cache on PostgreSQL, one cheap query otherwise), and a
+ *  rebuild from the tables (on rq's connection) when it differs from the cached snapshot's or
+ *  after vendorchat_cache_clear. The reference is released when rq's arena is reset (borrowed
+ *  for the request). Returns BT_OK or a database status with err filled. */
+int vendorchat_index_get(struct vendorchat_index *ix, struct bt_req *rq,
                          struct vendorchat_snap **out, struct bt_err *err);
 
 /** Count one use of an intent (now: ISO text of the time). In memory; see
  *  vendorchat_usage_flush. Thread-safe. */
 void vendorchat_usage_note(struct vendorchat_index *ix, int64_t intent_id, const char *now);
+
+/** Is a write of the counted uses due (vendorchat_usage_flush without force would write)?
+ *  The message pipeline checks out a connection for it only then. Thread-safe. */
+bool vendorchat_usage_due(struct vendorchat_index *ix);
 
 /** Add the counted uses to vendorchat_intents (usage_count, last_used_at) when force is set
  *  or the last write is more than a second old. Uses that could not be written are kept for

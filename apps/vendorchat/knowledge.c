@@ -3,10 +3,12 @@
  * (CRUD and all-or-nothing bulk import), intents (CRUD and import by name) and the list of
  * questions nobody could answer.
  * Owns: the knowledge and intent JSON shapes, the knowledge generation counter
- * (vendorchat_knowledge_touch), the scope/vendor rule of knowledge rows.
+ * (vendorchat_knowledge_touch; read through the meta cache by vendorchat_knowledge_gen), the
+ * scope/vendor rule of knowledge rows.
  * Must not: write without bumping the knowledge generation in the same transaction (other
  * bento instances would keep answering from a stale index), or splice a value into SQL.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "classify.h"
@@ -513,6 +515,51 @@ int vendorchat_knowledge_touch(struct bt_db *db, struct bt_err *err)
         rc = bt_db_exec(db, NULL,
                         "INSERT INTO vendorchat_meta (key, value) VALUES ('knowledge_gen', 2)",
                         BT_NOARGS, err);
+    return rc;
+}
+
+int vendorchat_knowledge_gen(struct bt_req *rq, int64_t *gen, struct bt_err *err)
+{
+    struct bt_cache_fill fill;
+    struct bt_db *db;
+    const char *text;
+    char buf[24];
+    size_t len;
+    int rc;
+
+    *gen = 0;
+    if (bt_cache_get(vendorchat_state(rq)->meta, "knowledge_gen", rq->arena, &text, &len, &fill)) {
+        if (bt_parse_i64(text, gen) == 0)
+            return BT_OK;
+        fill = (struct bt_cache_fill){.key = "knowledge_gen"}; /* not ours: do not store */
+    }
+    if (!(db = kn_db(rq, err, &rc)))
+        return rc;
+    rc = bt_db_query_i64(db, gen, "SELECT value FROM vendorchat_meta WHERE key = 'knowledge_gen'",
+                         BT_NOARGS, err);
+    if (rc == BT_ENOTFOUND) { /* a database from before the row: generation 0 until a write */
+        bt_err_clear(err);
+        *gen = 0;
+        rc = BT_OK;
+    }
+    if (rc != BT_OK)
+        return rc;
+    snprintf(buf, sizeof(buf), "%lld", (long long)*gen);
+    bt_cache_put(&fill, buf, strlen(buf));
+    return BT_OK;
+}
+
+/* Every knowledge or intent write ends here: the generation bumped in the same transaction,
+ * the commit, then a wait until this instance's caches have heard of it, so the client's
+ * next message here is answered from the new index. */
+static int kn_commit(struct bt_req *rq, struct bt_db *db, struct bt_err *err)
+{
+    int rc = vendorchat_knowledge_touch(db, err);
+
+    if (rc == BT_OK)
+        rc = bt_db_commit(db, err);
+    if (rc == BT_OK)
+        bt_cache_sync(rq->ctx->pool);
     return rc;
 }
 
@@ -1219,8 +1266,7 @@ static int kn_create(const struct kn_kind *k, struct bt_req *rq, struct bt_res *
     if ((rc = bt_db_begin(db, err)) != BT_OK)
         return rc;
     if ((rc = k->insert(db, rq->arena, rq->json, now, "", &id, err)) != BT_OK ||
-        (rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
-        (rc = bt_db_commit(db, err)) != BT_OK)
+        (rc = kn_commit(rq, db, err)) != BT_OK)
         return kn_abort(db, rc);
     if ((rc = k->fetch(db, rq->arena, id, &row, err)) != BT_OK)
         return rc;
@@ -1261,9 +1307,7 @@ static int kn_update(const struct kn_kind *k, struct bt_req *rq, struct bt_res *
     kn_now(now);
     if ((rc = bt_db_begin(db, err)) != BT_OK)
         return rc;
-    if ((rc = k->apply(rq, db, id, now, err)) != BT_OK ||
-        (rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
-        (rc = bt_db_commit(db, err)) != BT_OK)
+    if ((rc = k->apply(rq, db, id, now, err)) != BT_OK || (rc = kn_commit(rq, db, err)) != BT_OK)
         return kn_abort(db, rc);
     if (k->before_read && (rc = k->before_read(rq, db, err)) != BT_OK)
         return rc;
@@ -1291,8 +1335,7 @@ static int kn_delete(const struct kn_kind *k, struct bt_req *rq, struct bt_res *
         return kn_abort(db, rc);
     if (changed == 0)
         return kn_abort(db, bt_fail(err, BT_ENOTFOUND, NULL, "%s", k->not_found));
-    if ((rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
-        (rc = bt_db_commit(db, err)) != BT_OK)
+    if ((rc = kn_commit(rq, db, err)) != BT_OK)
         return kn_abort(db, rc);
     return bt_res_json(rs, 200,
                        json_pack("{s:s,s:I}", "message", k->deleted, k->param, (json_int_t)id));
@@ -1325,8 +1368,7 @@ static int kn_import(const struct kn_kind *k, struct bt_req *rq, size_t *created
             return kn_abort(db, rc);
         }
     }
-    if ((rc = vendorchat_knowledge_touch(db, err)) != BT_OK ||
-        (rc = bt_db_commit(db, err)) != BT_OK)
+    if ((rc = kn_commit(rq, db, err)) != BT_OK)
         return kn_abort(db, rc);
     return BT_OK;
 }

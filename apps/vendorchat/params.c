@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * params.c - vendor parameters: loading a vendor's active configs, formatting a value the way
  * tenants read it, and filling {{key}} placeholders in knowledge templates (note rule 5).
- * Owns: the formatting rules and the placeholder scanner.
- * Must not: cache parameters (a config change must show in the very next message), write to
- * the database, or change a placeholder it has no parameter for.
+ * Owns: the formatting rules, the placeholder scanner, the parameters read cache (filled
+ * here; the database's triggers invalidate it on every config write).
+ * Must not: write to the database, or change a placeholder it has no parameter for.
  */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,17 +15,97 @@
 
 /* ---- loading ---- */
 
+/* The fields of a parameter, in the order a cached value packs them. */
+static const size_t params_fields[] = {
+    offsetof(struct vendorchat_param, category),    offsetof(struct vendorchat_param, key),
+    offsetof(struct vendorchat_param, value),       offsetof(struct vendorchat_param, data_type),
+    offsetof(struct vendorchat_param, unit),        offsetof(struct vendorchat_param, display_name),
+    offsetof(struct vendorchat_param, description),
+};
+#define PARAMS_NFIELDS (sizeof(params_fields) / sizeof(params_fields[0]))
+
+static const char **params_field(struct vendorchat_param *p, size_t f)
+{
+    return (const char **)((char *)p + params_fields[f]);
+}
+
+/* A vendor's parameters as one cache value: the row count in decimal and a NUL, then per row
+ * and field a 0 byte for NULL, or a 1 byte and the text with its NUL. */
+static void params_pack(struct bt_buf *b, struct vendorchat_param *ps, size_t n)
+{
+    bt_buf_addf(b, "%zu", n);
+    bt_buf_addc(b, '\0');
+    for (size_t r = 0; r < n; r++) {
+        for (size_t f = 0; f < PARAMS_NFIELDS; f++) {
+            const char *v = *params_field(&ps[r], f);
+            bt_buf_addc(b, v ? 1 : 0);
+            if (v)
+                bt_buf_add(b, v, strlen(v) + 1);
+        }
+    }
+}
+
+/* The rows of a packed value, pointing into p (which the arena owns); false when p is not
+ * what params_pack wrote. */
+static bool params_unpack(struct bt_arena *a, const char *p, size_t len,
+                          struct vendorchat_param **out, size_t *n)
+{
+    const char *end = p + len, *nul = memchr(p, '\0', len);
+    struct vendorchat_param *ps;
+    char *stop;
+    unsigned long long rows;
+
+    if (!nul)
+        return false;
+    rows = strtoull(p, &stop, 10);
+    if (stop != nul || rows > len)
+        return false;
+    p = nul + 1;
+    ps = bt_arena_alloc(a, (rows ? rows : 1) * sizeof(*ps));
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t f = 0; f < PARAMS_NFIELDS; f++) {
+            if (p >= end || (*p != 0 && *p != 1))
+                return false;
+            if (*p++ == 0) {
+                *params_field(&ps[r], f) = NULL;
+                continue;
+            }
+            if (!(nul = memchr(p, '\0', (size_t)(end - p))))
+                return false;
+            *params_field(&ps[r], f) = p;
+            p = nul + 1;
+        }
+    }
+    if (p != end)
+        return false;
+    *out = ps;
+    *n = rows;
+    return true;
+}
+
 int vendorchat_params_load(struct bt_req *rq, int64_t vendor_id, struct vendorchat_param **out,
                            size_t *n, struct bt_err *err)
 {
-    struct bt_db *db = bt_req_db(rq, err);
+    struct bt_cache *cache = vendorchat_state(rq)->params;
+    struct bt_cache_fill fill;
+    struct bt_db *db;
     struct bt_rows *rows;
     struct vendorchat_param *ps;
+    const char *packed;
+    struct bt_buf b;
+    size_t len;
+    char key[24];
     int rc;
 
     *out = NULL;
     *n = 0;
-    if (!db)
+    snprintf(key, sizeof(key), "%lld", (long long)vendor_id);
+    if (bt_cache_get(cache, key, rq->arena, &packed, &len, &fill)) {
+        if (params_unpack(rq->arena, packed, len, out, n))
+            return BT_OK;
+        fill = (struct bt_cache_fill){.key = key}; /* not ours: read, do not store */
+    }
+    if (!(db = bt_req_db(rq, err)))
         return err->code != BT_OK ? (int)err->code : BT_EDB;
     rc = bt_db_query(db, rq->arena, &rows,
                      "SELECT category, param_key, param_value, data_type, unit, display_name,"
@@ -35,15 +117,15 @@ int vendorchat_params_load(struct bt_req *rq, int64_t vendor_id, struct vendorch
         return rc;
     ps = bt_arena_alloc(rq->arena, (rows->nrows ? rows->nrows : 1) * sizeof(*ps));
     for (size_t r = 0; r < rows->nrows; r++) {
-        ps[r].category = bt_rows_text(rows, r, 0);
-        ps[r].key = bt_rows_text(rows, r, 1);
-        ps[r].value = bt_rows_text(rows, r, 2);
-        ps[r].data_type = bt_rows_text(rows, r, 3);
-        ps[r].unit = bt_rows_text(rows, r, 4);
-        ps[r].display_name = bt_rows_text(rows, r, 5);
-        ps[r].description = bt_rows_text(rows, r, 6);
+        for (size_t f = 0; f < PARAMS_NFIELDS; f++)
+            *params_field(&ps[r], f) = bt_rows_text(rows, r, f);
         if (!ps[r].value)
             ps[r].value = "";
+    }
+    if (fill.cache) {
+        bt_buf_init(&b, rq->arena, 64 + rows->nrows * 128);
+        params_pack(&b, ps, rows->nrows);
+        bt_cache_put(&fill, b.p, b.len);
     }
     *out = ps;
     *n = rows->nrows;

@@ -38,7 +38,7 @@ const struct bt_route vendorchat_routes[] = {
 
     /* Vendors API (document) */
     {BT_GET, "/api/v1/vendors", vendorchat_vendor_list, BT_PUBLIC, NULL, &vendorchat_vendor_list_q,
-     0, "獲取業者列表", 200, &vendorchat_vendor_list_out, 0, NULL},
+     BT_R_SLOW, "獲取業者列表", 200, &vendorchat_vendor_list_out, 0, NULL},
     {BT_POST, "/api/v1/vendors", vendorchat_vendor_create, BT_PUBLIC, &vendorchat_vendor_create_in,
      NULL, J, "建立新業者", 201, &vendorchat_vendor_out, 0, NULL},
     {BT_GET, "/api/v1/vendors/:vendor_id", vendorchat_vendor_get, BT_PUBLIC, NULL, NULL, 0,
@@ -52,19 +52,19 @@ const struct bt_route vendorchat_routes[] = {
     {BT_PUT, "/api/v1/vendors/:vendor_id/configs", vendorchat_configs_put, BT_PUBLIC,
      &vendorchat_configs_put_in, NULL, J, "批次更新業者配置", 200, &vendorchat_configs_updated_out,
      0, NULL},
-    {BT_GET, "/api/v1/vendors/:vendor_id/stats", vendorchat_vendor_stats, BT_PUBLIC, NULL, NULL, 0,
-     "獲取業者統計資訊", 200, &vendorchat_vendor_stats_out, E_PATH, NULL},
+    {BT_GET, "/api/v1/vendors/:vendor_id/stats", vendorchat_vendor_stats, BT_PUBLIC, NULL, NULL,
+     BT_R_SLOW, "獲取業者統計資訊", 200, &vendorchat_vendor_stats_out, E_PATH, NULL},
 
     /* Operator API: knowledge, intents, unanswered questions (bento) */
     {BT_GET, "/api/v1/knowledge", vendorchat_knowledge_list, BT_PUBLIC, NULL,
-     &vendorchat_knowledge_list_q, 0, "list knowledge", 200, &vendorchat_knowledge_page_out, 0,
-     NULL},
+     &vendorchat_knowledge_list_q, BT_R_SLOW, "list knowledge", 200, &vendorchat_knowledge_page_out,
+     0, NULL},
     /* an unknown vendor_id or intent id in the body is a 404 */
     {BT_POST, "/api/v1/knowledge", vendorchat_knowledge_create, BT_PUBLIC, &vendorchat_knowledge_in,
      NULL, J, "create knowledge", 201, &vendorchat_knowledge_out, E_NOTFOUND, NULL},
     {BT_POST, "/api/v1/knowledge/import", vendorchat_knowledge_import, BT_PUBLIC,
-     &vendorchat_knowledge_import_in, NULL, J, "bulk import knowledge (JSON array)", 200,
-     &vendorchat_knowledge_imported_out, E_NOTFOUND, NULL},
+     &vendorchat_knowledge_import_in, NULL, J | BT_R_SLOW, "bulk import knowledge (JSON array)",
+     200, &vendorchat_knowledge_imported_out, E_NOTFOUND, NULL},
     {BT_GET, "/api/v1/knowledge/:knowledge_id", vendorchat_knowledge_get, BT_PUBLIC, NULL, NULL, 0,
      "get knowledge", 200, &vendorchat_knowledge_out, E_PATH, NULL},
     {BT_PUT, "/api/v1/knowledge/:knowledge_id", vendorchat_knowledge_update, BT_PUBLIC,
@@ -77,7 +77,7 @@ const struct bt_route vendorchat_routes[] = {
     {BT_POST, "/api/v1/intents", vendorchat_intent_create, BT_PUBLIC, &vendorchat_intent_in, NULL,
      J, "create intent", 201, &vendorchat_intent_out, 0, NULL},
     {BT_POST, "/api/v1/intents/import", vendorchat_intent_import, BT_PUBLIC,
-     &vendorchat_intent_import_in, NULL, J, "bulk import intents (JSON array)", 200,
+     &vendorchat_intent_import_in, NULL, J | BT_R_SLOW, "bulk import intents (JSON array)", 200,
      &vendorchat_intent_imported_out, 0, NULL},
     {BT_GET, "/api/v1/intents/:intent_id", vendorchat_intent_get, BT_PUBLIC, NULL, NULL, 0,
      "get intent", 200, &vendorchat_intent_out, E_PATH, NULL},
@@ -86,7 +86,7 @@ const struct bt_route vendorchat_routes[] = {
     {BT_DELETE, "/api/v1/intents/:intent_id", vendorchat_intent_delete, BT_PUBLIC, NULL, NULL, 0,
      "delete intent", 200, &vendorchat_intent_deleted_out, E_PATH, NULL},
     {BT_GET, "/api/v1/unanswered", vendorchat_unanswered_list, BT_PUBLIC, NULL,
-     &vendorchat_unanswered_q, 0, "list unanswered questions", 200, &vendorchat_unanswered_page_out,
-     0, NULL},
+     &vendorchat_unanswered_q, BT_R_SLOW, "list unanswered questions", 200,
+     &vendorchat_unanswered_page_out, 0, NULL},
     BT_ROUTE_END,
 };

@@ -87,6 +87,11 @@ extern const struct bt_route vendorchat_routes[];
 struct vendorchat_index; /* classify.c: in-memory retrieval index */
 struct vendorchat_state {
     struct vendorchat_index *index; /* rebuilt when the knowledge generation changes */
+    /* read caches (include/bento/cache.h; docs/apps/vendorchat.md, "Caches"): serving on
+     * PostgreSQL only, invalidated by the triggers of sql/0003_caches.sql */
+    struct bt_cache *vendors; /* vendor rows as the API shows them (JSON text), by id */
+    struct bt_cache *params;  /* a vendor's active parameters (params.c's packing), by id */
+    struct bt_cache *meta;    /* vendorchat_meta values (knowledge_gen), by key */
     /* LLM provider, all NULL when not configured (llm.c) */
     const char *llm_url;   /* base URL, e.g. http://127.0.0.1:9/v1 */
     const char *llm_key;   /* bearer key; never logged */
@@ -127,12 +132,17 @@ char *vendorchat_inject(struct bt_arena *a, const char *tmpl, const struct vendo
 const struct vendorchat_param *vendorchat_param_find(const struct vendorchat_param *ps, size_t n,
                                                      const char *key);
 
-/** Drop cached derived data (the retrieval index) so the next message rebuilds it. */
+/** Drop what this instance caches (the retrieval index, the read caches) so the next requests
+ *  read the database again (/reload). */
 void vendorchat_cache_clear(struct vendorchat_state *st);
 
 /** Bump the knowledge generation in the database so every instance rebuilds its index
  *  (call inside the writing transaction). (knowledge.c) */
 int vendorchat_knowledge_touch(struct bt_db *db, struct bt_err *err);
+
+/** The knowledge generation (0 when the database has none yet), through the meta cache.
+ *  BT_OK or a database status with err filled. (knowledge.c) */
+int vendorchat_knowledge_gen(struct bt_req *rq, int64_t *gen, struct bt_err *err);
 
 /* classify.c */
 struct vendorchat_index *vendorchat_index_new(void);

@@ -2,10 +2,12 @@
  * vendors.c - the Vendors API (list, create, get, update, soft delete, configs, stats) and the
  * chat-side vendor endpoints /vendors/{id}/test and /reload (document 004, note "Vendors API
  * details").
- * Owns: the vendor and vendor-config tables' SQL, the vendor JSON shape (document field order).
- * Must not: cache vendors or parameters (every read goes to the database, so a change is seen
- * by the next request), hard-delete a vendor, or change a vendor's code.
+ * Owns: the vendor and vendor-config tables' SQL, the vendor JSON shape (document field order),
+ * the vendors read cache (filled here; the database's triggers invalidate it on every write).
+ * Must not: answer a write before bt_cache_sync (the client's next request must see it),
+ * cache an unknown vendor, hard-delete a vendor, or change a vendor's code.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "vendorchat.h"
@@ -491,20 +493,61 @@ int vendorchat_path_id(struct bt_req *rq, const char *name, int64_t *id, struct 
     return BT_OK;
 }
 
-int vendorchat_vendor_fetch(struct bt_req *rq, int64_t id, json_t **vendor, struct bt_err *err)
+/* The vendor row as the API shows it: *text (compact JSON, arena-owned) always, *vendor (may
+ * be NULL) the parsed object. From the vendors cache when it has the row, else read and
+ * offered to it (docs/apps/vendorchat.md, "Caches"). BT_ENOTFOUND with err clear when
+ * unknown (not cached: a vendor created later must not be hidden). */
+static int vendors_load(struct bt_req *rq, int64_t id, json_t **vendor, const char **text,
+                        size_t *len, struct bt_err *err)
 {
+    struct bt_cache *cache = vendorchat_state(rq)->vendors;
+    struct bt_cache_fill fill;
     struct bt_db *db;
+    json_t *row;
+    char key[24];
     int rc;
 
-    *vendor = NULL;
+    if (vendor)
+        *vendor = NULL;
+    snprintf(key, sizeof(key), "%lld", (long long)id);
+    if (bt_cache_get(cache, key, rq->arena, text, len, &fill)) {
+        if (!vendor)
+            return BT_OK;
+        *vendor = bt_json_own(rq->arena, json_loadb(*text, *len, 0, NULL));
+        if (*vendor)
+            return BT_OK;
+        /* what the cache holds was written by bt_json_dump below: cannot happen */
+        fill = (struct bt_cache_fill){.key = key};
+    }
     if (!(db = vendors_db(rq, err, &rc)))
         return rc;
-    rc = bt_db_query_one_json(db, rq->arena, vendor,
+    rc = bt_db_query_one_json(db, rq->arena, &row,
                               "SELECT " VENDORS_COLUMNS " FROM vendorchat_vendors WHERE id = $1",
                               BT_ARGS(bt_i64(id)), err);
     if (rc == BT_ENOTFOUND)
         bt_err_clear(err);
-    return rc;
+    if (rc != BT_OK)
+        return rc;
+    *text = bt_json_dump(rq->arena, row, len);
+    bt_cache_put(&fill, *text, *len);
+    if (vendor)
+        *vendor = row;
+    return BT_OK;
+}
+
+int vendorchat_vendor_fetch(struct bt_req *rq, int64_t id, json_t **vendor, struct bt_err *err)
+{
+    const char *text;
+    size_t len;
+
+    return vendors_load(rq, id, vendor, &text, &len, err);
+}
+
+/* A write committed: the client's next request to this instance must see it (the caches
+ * hear of it through the database; this waits until they have). */
+static void vendors_written(struct bt_req *rq)
+{
+    bt_cache_sync(rq->ctx->pool);
 }
 
 /* Does the vendor exist? BT_OK, or BT_ENOTFOUND with the Vendors API's 404 wording. */
@@ -521,18 +564,19 @@ static int vendors_exists(struct bt_db *db, int64_t id, struct bt_err *err)
     return rc;
 }
 
-/* Fetch and answer with the vendor row; 404 in the Vendors API wording. */
+/* Answer with the vendor row (its cached text as it is); 404 in the Vendors API wording. */
 static int vendors_reply(struct bt_req *rq, struct bt_res *rs, int status, int64_t id,
                          struct bt_err *err)
 {
-    json_t *v;
-    int rc = vendorchat_vendor_fetch(rq, id, &v, err);
+    const char *text;
+    size_t len;
+    int rc = vendors_load(rq, id, NULL, &text, &len, err);
 
     if (rc == BT_ENOTFOUND)
         return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND);
     if (rc != BT_OK)
         return rc;
-    return bt_res_json(rs, status, json_incref(v));
+    return bt_res_static(rs, status, "application/json", text, len);
 }
 
 /* ---- vendors ---- */
@@ -608,6 +652,7 @@ int vendorchat_vendor_create(struct bt_req *rq, struct bt_res *rs, struct bt_err
     }
     if (rc != BT_OK)
         return rc;
+    vendors_written(rq);
     return vendors_reply(rq, rs, 201, id, err);
 }
 
@@ -672,6 +717,7 @@ int vendorchat_vendor_update(struct bt_req *rq, struct bt_res *rs, struct bt_err
         return rc;
     if (changed == 0)
         return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND);
+    vendors_written(rq);
     return vendors_reply(rq, rs, 200, id, err);
 }
 
@@ -694,6 +740,7 @@ int vendorchat_vendor_delete(struct bt_req *rq, struct bt_res *rs, struct bt_err
         return rc;
     if (changed == 0)
         return bt_fail(err, BT_ENOTFOUND, NULL, VENDORS_NOT_FOUND);
+    vendors_written(rq);
     return bt_res_json(
         rs, 200, json_pack("{s:s,s:I}", "message", "業者已停用", "vendor_id", (json_int_t)id));
 }
@@ -811,6 +858,7 @@ int vendorchat_configs_put(struct bt_req *rq, struct bt_res *rs, struct bt_err *
     }
     if ((rc = bt_db_commit(db, err)) != BT_OK)
         goto fail;
+    vendors_written(rq);
     return bt_res_json(rs, 200,
                        json_pack("{s:s,s:I,s:I}", "message", "配置已更新", "vendor_id",
                                  (json_int_t)id, "updated_count",

@@ -26,8 +26,8 @@ const struct bt_route yunshui_routes[] = {
      "change own password", 200, &yunshui_message_out, X(BT_ENOTFOUND) | X(BT_ELIMIT), NULL},
 
     /* user administration (bento, ADMIN) */
-    {BT_GET, "/users", yunshui_user_list, A, NULL, &yunshui_user_list_q, 0, "list users", 200,
-     &yunshui_user_list_out, 0, NULL},
+    {BT_GET, "/users", yunshui_user_list, A, NULL, &yunshui_user_list_q, BT_R_SLOW, "list users",
+     200, &yunshui_user_list_out, 0, NULL},
     {BT_POST, "/users", yunshui_user_create, A, &yunshui_user_in, NULL, J, "create a user", 201,
      &yunshui_user_out, X(BT_ECONFLICT), NULL},
     {BT_GET, "/users/:id", yunshui_user_get, A, NULL, NULL, 0, "get a user", 200, &yunshui_user_out,
@@ -38,8 +38,8 @@ const struct bt_route yunshui_routes[] = {
      &yunshui_user_out, X(BT_EINVAL), NULL},
 
     /* 基材管理 API */
-    {BT_GET, "/materials", yunshui_material_list, BT_AUTH, NULL, &yunshui_material_list_q, 0,
-     "取得基材列表", 200, &yunshui_material_list_out, 0, NULL},
+    {BT_GET, "/materials", yunshui_material_list, BT_AUTH, NULL, &yunshui_material_list_q,
+     BT_R_SLOW, "取得基材列表", 200, &yunshui_material_list_out, 0, NULL},
     {BT_GET, "/materials/:id", yunshui_material_get, BT_AUTH, NULL, NULL, 0, "取得特定基材詳情",
      200, &yunshui_material_out, 0, NULL},
     {BT_POST, "/materials", yunshui_material_create, A, &yunshui_material_in, NULL, J, "新增基材",
@@ -50,8 +50,8 @@ const struct bt_route yunshui_routes[] = {
      &yunshui_message_out, X(BT_ECONFLICT), NULL},
 
     /* 訂單管理 API */
-    {BT_GET, "/orders", yunshui_order_list, BT_AUTH, NULL, &yunshui_order_list_q, 0, "取得訂單列表",
-     200, &yunshui_order_list_out, 0, NULL},
+    {BT_GET, "/orders", yunshui_order_list, BT_AUTH, NULL, &yunshui_order_list_q, BT_R_SLOW,
+     "取得訂單列表", 200, &yunshui_order_list_out, 0, NULL},
     {BT_GET, "/orders/:id", yunshui_order_get, BT_AUTH, NULL, NULL, 0, "取得訂單詳情", 200,
      &yunshui_order_out, 0, NULL},
     {BT_POST, "/orders", yunshui_order_create, BT_AUTH, &yunshui_order_in, NULL, J, "建立新訂單",

@@ -14,6 +14,7 @@
 #include <bento/db.h>
 #include <bento/migrate.h>
 #include <bento/search.h>
+#include <bento/cache.h>
 #include <bento/app.h>
 #include <bento/config.h>
 #include <bento/metrics.h>

@@ -43,6 +43,12 @@ struct bt_config {
     size_t max_header;         /* BENTO_MAX_HEADER: request line + headers cap (16 KiB) */
     unsigned db_pool;          /* BENTO_DB_POOL: connections per process (16) */
     int db_timeout_ms;         /* BENTO_DB_TIMEOUT_MS: wait for a pooled connection (5000) */
+    int query_timeout_ms;      /* BENTO_QUERY_TIMEOUT_MS: each statement of a request (5000;
+                                * 0 = no deadline) */
+    unsigned slow_threads;     /* BENTO_SLOW_THREADS: slow-lane threads per listener (0 = auto:
+                                * one per CPU, at most half the pool) */
+    unsigned slow_queue;       /* BENTO_SLOW_QUEUE: slow-lane requests waiting per listener
+                                * before more are refused with 503 (256) */
 
     bool production;       /* BENTO_ENV=production */
     const char *log_level; /* BENTO_LOG_LEVEL: debug|info|warn|error|off (info) */

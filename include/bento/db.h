@@ -157,8 +157,9 @@ struct bt_db_read {
  *  read after a check must be one whose rows the caller may simply throw away when the check
  *  refuses. Stops at the first failure: its status and err, and no read's rows (on
  *  PostgreSQL the reads after it are not run either). Outside a transaction PostgreSQL runs
- *  the batch as one implicit transaction; reads only, so that changes nothing. n out of
- *  range: BT_EINTERNAL. */
+ *  the batch as one implicit transaction; reads only, so that changes nothing. Under a guard
+ *  (bt_db_guard) a PostgreSQL batch has one statement's deadline in all, SQLite each read
+ *  its own. n out of range: BT_EINTERNAL. */
 int bt_db_query_batch(struct bt_db *db, struct bt_arena *a, struct bt_db_read *reads, size_t n,
                       struct bt_err *err);
 
@@ -185,6 +186,25 @@ int bt_db_exec_script(struct bt_db *db, const char *sql, struct bt_err *err);
  *  Use it as `col LIKE $n ESCAPE '\'`, which means the same on both engines (PostgreSQL's
  *  standard_conforming_strings is on). s == NULL -> NULL. */
 const char *bt_db_like_contains(struct bt_arena *a, const char *s);
+
+/* ---- guards: a deadline for every statement, and the client's connection ----
+ * A request's connection is guarded (bt_req_db does it): each statement may run for
+ * timeout_ms at most, and on a request served by the slow lane it stops as soon as the
+ * client has closed its connection (watch_fd: the client's socket; FIN or reset). A stopped
+ * statement fails with BT_EUNAVAILABLE (the service's 503); once the client is gone every
+ * later statement of the request fails at once, so the request's transaction is rolled back
+ * whole. SQLite checks from a progress handler, PostgreSQL waits for the result on both
+ * sockets and sends a cancel request (docs/DATABASE.md, "Deadlines"). bt_dbpool_put removes
+ * the guard before it rolls back an open transaction. */
+
+enum bt_db_stop { BT_DB_STOP_NONE, BT_DB_STOP_DEADLINE, BT_DB_STOP_GONE };
+
+/** Guard db: timeout_ms per statement (0: none), watch_fd the client's socket (-1: none).
+ *  bt_db_guard(db, 0, -1) removes the guard and forgets the last stop. */
+void bt_db_guard(struct bt_db *db, int timeout_ms, int watch_fd);
+
+/** Why a statement of this guard was stopped, BT_DB_STOP_NONE if none was. */
+enum bt_db_stop bt_db_stopped(const struct bt_db *db);
 
 /* ---- transactions ----
  * begin on SQLite is BEGIN IMMEDIATE (take the write lock now, so read-then-write does not

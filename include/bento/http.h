@@ -58,6 +58,8 @@ struct bt_req {
     const char *scheme;     /* "http", or "https" when a trusted proxy said so
                              * (X-Forwarded-Proto) */
     int sock_fd;            /* the connection's socket (for its local address), -1 if none */
+    int watch_fd;           /* the socket whose closing stops the request's statements: set
+                             * for slow-lane requests (docs/ARCHITECTURE.md), else -1 */
     const char *local_addr; /* "host:port" ("[v6]:port") the client connected to; set by the
                              * test harness, else found from sock_fd on first use */
 

@@ -36,6 +36,18 @@ void bt_metrics_inflight(struct bt_metrics *m, int delta);
 /** route_index -1 = unmatched. status is the HTTP status sent. */
 void bt_metrics_observe(struct bt_metrics *m, int route_index, int status, uint64_t dur_ns);
 
+/* Counted events of the request lanes and the statement guard (docs/OPERATIONS.md). */
+enum bt_metrics_event {
+    BT_MEV_GONE_DROPPED,  /* a slow-lane request dropped: its client left before it ran */
+    BT_MEV_LANE_FULL,     /* a slow-lane request refused (503): the lane's queue was full */
+    BT_MEV_STOP_DEADLINE, /* a statement stopped at its deadline (503) */
+    BT_MEV_STOP_GONE,     /* a statement stopped because its client left */
+    BT_MEV__COUNT
+};
+void bt_metrics_event(struct bt_metrics *m, enum bt_metrics_event ev);
+/** The slow lane's gauges: requests waiting for a lane thread, and being run by one. */
+void bt_metrics_lane(struct bt_metrics *m, int queued_delta, int running_delta);
+
 /** Prometheus exposition text (arena-owned). router names the routes; pool may be NULL. */
 char *bt_metrics_render(struct bt_metrics *m, struct bt_arena *a, const struct bt_router *router,
                         struct bt_dbpool *pool, size_t *len);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * net.h - IP addresses, CIDR ranges and the trusted-proxy rules: which peer may tell us the
  * client's address (X-Forwarded-For) and scheme (X-Forwarded-Proto).
- * Owns: parsing and matching only; pure functions of their inputs, no sockets, no globals.
+ * Owns: parsing and matching, pure functions of their inputs, no globals; plus one look at
+ * a connected socket (bt_sock_peer_closed).
  * Must not: believe a forwarded header from a peer that is not in the trusted list.
  *
  * Every address is kept as 16 bytes; IPv4 is stored v4-mapped (::ffff:a.b.c.d). One
@@ -72,5 +73,10 @@ const char *bt_proxy_client(struct bt_arena *a, const struct bt_cidr *trusted, s
 /** The scheme a trusted proxy reports in X-Forwarded-Proto (joined like xff): the right-most
  *  item, set by the proxy nearest to us, when it is "http" or "https" (any case); else NULL. */
 const char *bt_proxy_proto(const char *xfp);
+
+/** Has the other end of connected socket fd closed its side (FIN) or reset it? Does not
+ *  block or read. Bytes still waiting to be read do not count: a client that pipelines its
+ *  next request is not gone. */
+bool bt_sock_peer_closed(int fd);
 
 #endif

@@ -32,6 +32,9 @@ typedef int bt_handler_fn(struct bt_req *rq, struct bt_res *rs, struct bt_err *e
  *                    no CORS headers, only explicitly listed origins do (include/bento/cors.h)
  *   BT_R_DEGRADED_503 the handler answers 503 with its success body when degraded (health
  *                    checks): OpenAPI documents 503 with the success schema
+ *   BT_R_SLOW        the route may take long (lists, searches, exports): it runs on the
+ *                    service's slow lane, so it never holds a thread that fast routes need,
+ *                    and it is dropped if its client leaves first (docs/ARCHITECTURE.md)
  */
 #define BT_R_JSON_BODY 0x01u
 #define BT_R_RAW_BODY 0x02u
@@ -40,6 +43,7 @@ typedef int bt_handler_fn(struct bt_req *rq, struct bt_res *rs, struct bt_err *e
 #define BT_R_NO_LIMIT 0x10u
 #define BT_R_COOKIES 0x20u
 #define BT_R_DEGRADED_503 0x40u
+#define BT_R_SLOW 0x80u
 
 struct bt_route {
     enum bt_method method;

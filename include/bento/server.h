@@ -22,6 +22,10 @@ void bt_app_ctx_free(struct bt_app_ctx *ctx);
  *  rs holds the app's error envelope. Accounting (metrics, access log) is included. */
 void bt_pipeline_run(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs);
 
+/** Is the request for a route flagged BT_R_SLOW (rq->method and rq->path set)? The glue
+ *  runs such requests on the service's slow lane (docs/ARCHITECTURE.md, "Lanes"). */
+bool bt_pipeline_slow(struct bt_app_ctx *ctx, struct bt_req *rq);
+
 /** Prepare a zeroed request/response pair on arena a. */
 void bt_req_init(struct bt_req *rq, struct bt_res *rs, struct bt_arena *a, struct bt_app_ctx *ctx);
 

@@ -177,6 +177,8 @@ int bt_config_defaults(struct bt_config *c, const char **why)
     c->max_header = 16u << 10;
     c->db_pool = 16;
     c->db_timeout_ms = 5000;
+    c->query_timeout_ms = 5000;
+    c->slow_queue = 256;
     c->log_level = "info";
     c->access_log = true;
 
@@ -207,13 +209,17 @@ int bt_config_defaults(struct bt_config *c, const char **why)
         env_uint("BENTO_BODY_MIN_RATE", &c->body_min_rate, 0, 1u << 30, why) ||
         env_size("BENTO_MAX_BODY", &c->max_body, 1024, 1u << 30, why) ||
         env_size("BENTO_MAX_HEADER", &c->max_header, 1024, 1u << 20, why) ||
-        env_uint("BENTO_DB_POOL", &c->db_pool, 1, 1024, why))
+        env_uint("BENTO_DB_POOL", &c->db_pool, 1, 1024, why) ||
+        env_uint("BENTO_SLOW_THREADS", &c->slow_threads, 1, 256, why) ||
+        env_uint("BENTO_SLOW_QUEUE", &c->slow_queue, 1, 1000000, why))
         return -1;
     {
-        unsigned t = (unsigned)c->db_timeout_ms;
-        if (env_uint("BENTO_DB_TIMEOUT_MS", &t, 1, 600000, why))
+        unsigned t = (unsigned)c->db_timeout_ms, q = (unsigned)c->query_timeout_ms;
+        if (env_uint("BENTO_DB_TIMEOUT_MS", &t, 1, 600000, why) ||
+            env_uint("BENTO_QUERY_TIMEOUT_MS", &q, 0, 3600000, why))
             return -1;
         c->db_timeout_ms = (int)t;
+        c->query_timeout_ms = (int)q;
     }
     if ((v = getenv("BENTO_ENV")) && *v) {
         if (!strcmp(v, "production")) {
@@ -303,6 +309,16 @@ int bt_config_read_secret(struct bt_config *c, const char *name, const char *pat
     return 0;
 }
 
+/* the CPUs this process may run on (taskset, cgroup cpusets) */
+static unsigned affinity_cpus(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    return 1;
+}
+
 int bt_config_finish(struct bt_config *c, const char **why)
 {
     if (!c->db_url && c->db_file &&
@@ -318,13 +334,24 @@ int bt_config_finish(struct bt_config *c, const char **why)
          * CPU-bound (SQLite reads from the page cache); with more threads than cores the
          * scheduler's time slices show up as p99 (docs/PERFORMANCE.md). PostgreSQL handlers
          * wait on the network, so they get four per CPU. */
-        cpu_set_t set;
-        unsigned cpus = 1;
-        if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-            cpus = (unsigned)CPU_COUNT(&set);
+        unsigned cpus = affinity_cpus();
         c->threads = strncmp(c->db_url, "postgres", 8) ? cpus : 4 * cpus;
         if (c->threads > 64)
             c->threads = 64;
+    }
+    if (c->slow_threads == 0) {
+        /* One slow-lane thread per CPU: a list query is CPU work, in SQLite inside this
+         * process or in a PostgreSQL backend that may share the machine, and more of them at
+         * once only slice the CPUs finer, slowing the fast lane's requests (measured:
+         * docs/PERFORMANCE.md, "Lanes"). At most half the pool, so the fast lane always finds
+         * a connection. */
+        c->slow_threads = affinity_cpus();
+        if (c->slow_threads > c->db_pool / 2)
+            c->slow_threads = c->db_pool / 2;
+        if (c->slow_threads < 1)
+            c->slow_threads = 1;
+        if (c->slow_threads > 64)
+            c->slow_threads = 64;
     }
     if (c->max_body < 1024) {
         *why = "the body cap must be at least 1024 bytes";

@@ -7,6 +7,7 @@
  *           cannot be read means "use the peer".
  */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <string.h>
 #include <strings.h>
 
@@ -249,4 +250,11 @@ const char *bt_proxy_proto(const char *xfp)
     if (len == 4 && !strncasecmp(item, "http", 4))
         return "http";
     return NULL;
+}
+
+bool bt_sock_peer_closed(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }

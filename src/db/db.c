@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <bento/arena.h>
 #include <bento/db.h>
 #include <bento/err.h>
+#include <bento/net.h>
+#include <bento/time.h>
 
 #include "db/db_private.h"
 
@@ -260,9 +263,68 @@ static int check_tx(struct bt_db *db, struct bt_err *err)
 
 static int after_stmt(struct bt_db *db, int rc)
 {
+    db->deadline_ns = 0;
     if (rc != BT_OK && db->in_tx)
         db->tx_failed = true;
     return rc;
+}
+
+/* ---- guards ---- */
+
+void bt_db_guard(struct bt_db *db, int timeout_ms, int watch_fd)
+{
+    db->timeout_ns = timeout_ms > 0 ? (uint64_t)timeout_ms * 1000000u : 0;
+    db->watch_fd = watch_fd;
+    db->deadline_ns = 0;
+    db->ticks = 0;
+    db->stop = BT_DB_STOP_NONE;
+    if (db->ops->guard)
+        db->ops->guard(db);
+}
+
+enum bt_db_stop bt_db_stopped(const struct bt_db *db)
+{
+    return db->stop;
+}
+
+static bool guard_check(struct bt_db *db, bool look_at_socket)
+{
+    if (db->deadline_ns && bt_mono_ns() >= db->deadline_ns) {
+        db->stop = BT_DB_STOP_DEADLINE;
+        return true;
+    }
+    if (db->watch_fd >= 0 && look_at_socket && bt_sock_peer_closed(db->watch_fd)) {
+        db->stop = BT_DB_STOP_GONE;
+        return true;
+    }
+    return false;
+}
+
+bool bt_db_guard_tick(struct bt_db *db)
+{
+    return guard_check(db, (++db->ticks & 31u) == 0);
+}
+
+bool bt_db_guard_check(struct bt_db *db)
+{
+    return guard_check(db, true);
+}
+
+int bt_db_fail_stopped(struct bt_db *db, struct bt_err *err)
+{
+    return bt_db_fail(db, err, BT_EUNAVAILABLE, NULL,
+                      db->stop == BT_DB_STOP_GONE ? "stopped: the client closed the connection"
+                                                  : "stopped: the statement's deadline passed");
+}
+
+/* Before each statement: its deadline, or an immediate failure once the client is gone. */
+static int guard_start(struct bt_db *db, struct bt_err *err)
+{
+    if (db->stop == BT_DB_STOP_GONE || (db->watch_fd >= 0 && bt_sock_peer_closed(db->watch_fd) &&
+                                        (db->stop = BT_DB_STOP_GONE) != BT_DB_STOP_NONE))
+        return bt_db_fail_stopped(db, err);
+    db->deadline_ns = db->timeout_ns ? bt_mono_ns() + db->timeout_ns : 0;
+    return BT_OK;
 }
 
 int bt_db_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, const char *sql,
@@ -273,6 +335,8 @@ int bt_db_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, cons
     *out = NULL;
     if (rc != BT_OK)
         return rc;
+    if ((rc = guard_start(db, err)) != BT_OK)
+        return after_stmt(db, rc);
     return after_stmt(db, db->ops->query(db, a, out, sql, args, nargs, err));
 }
 
@@ -290,11 +354,17 @@ int bt_db_query_batch(struct bt_db *db, struct bt_arena *a, struct bt_db_read *r
     if (rc != BT_OK)
         return rc;
     if (db->ops->query_batch) {
-        rc = after_stmt(db, db->ops->query_batch(db, a, reads, n, err));
+        /* one round trip: one statement's deadline for all of it */
+        if ((rc = guard_start(db, err)) == BT_OK)
+            rc = db->ops->query_batch(db, a, reads, n, err);
+        rc = after_stmt(db, rc);
     } else {
-        for (size_t i = 0; i < n && rc == BT_OK; i++)
-            rc = after_stmt(db, db->ops->query(db, a, &reads[i].rows, reads[i].sql, reads[i].args,
-                                               reads[i].nargs, err));
+        for (size_t i = 0; i < n && rc == BT_OK; i++) {
+            if ((rc = guard_start(db, err)) == BT_OK)
+                rc = db->ops->query(db, a, &reads[i].rows, reads[i].sql, reads[i].args,
+                                    reads[i].nargs, err);
+            rc = after_stmt(db, rc);
+        }
     }
     if (rc != BT_OK) /* the documented all-or-nothing */
         for (size_t i = 0; i < n; i++)
@@ -308,8 +378,12 @@ int bt_db_exec(struct bt_db *db, int64_t *changed, const char *sql, const struct
     int64_t n = 0;
     int rc = check_tx(db, err);
 
-    if (rc == BT_OK)
-        rc = after_stmt(db, db->ops->exec(db, &n, sql, args, nargs, err));
+    if (rc == BT_OK) {
+        rc = guard_start(db, err);
+        if (rc == BT_OK)
+            rc = db->ops->exec(db, &n, sql, args, nargs, err);
+        rc = after_stmt(db, rc);
+    }
     if (changed)
         *changed = rc == BT_OK ? n : 0;
     return rc;
@@ -382,7 +456,10 @@ int bt_db_begin(struct bt_db *db, struct bt_err *err)
 
     if (db->in_tx)
         bt_bug("bt_db_begin: transaction already open (nested begin)");
-    int rc = db->ops->exec(db, &n, db->ops->begin_sql, NULL, 0, err);
+    int rc = guard_start(db, err);
+    if (rc == BT_OK)
+        rc = db->ops->exec(db, &n, db->ops->begin_sql, NULL, 0, err);
+    db->deadline_ns = 0;
     if (rc != BT_OK)
         return rc;
     db->in_tx = true;
@@ -439,6 +516,7 @@ struct bt_dbpool {
     struct bt_db **idle; /* stack: the most recently used connection goes out first */
     unsigned nidle;
     bool closing;
+    struct bt_cachebus *_Atomic bus; /* read caches (cache.c), made by the first cache */
 };
 
 static const struct bt_db_ops *ops_for_url(const char *url)
@@ -486,6 +564,7 @@ int bt_dbpool_open(const char *url, unsigned size, struct bt_dbpool **out, struc
         bt_dbpool_free(pool);
         return rc;
     }
+    db->watch_fd = -1;
     pool->idle[pool->nidle++] = db;
     pool->open = 1;
     *out = pool;
@@ -505,6 +584,9 @@ void bt_dbpool_free(struct bt_dbpool *pool)
 {
     if (!pool)
         return;
+    /* the listener first: it has its own connection, and no cache may serve past here */
+    bt_cachebus_free(atomic_load(&pool->bus));
+    atomic_store(&pool->bus, NULL);
     pthread_mutex_lock(&pool->mu);
     pool->closing = true;
     while (pool->nidle) {
@@ -516,6 +598,25 @@ void bt_dbpool_free(struct bt_dbpool *pool)
     /* connections still checked out: the last bt_dbpool_put frees the pool */
     if (!busy)
         pool_destroy(pool);
+}
+
+struct bt_cachebus *bt_dbpool_cachebus_find(struct bt_dbpool *pool)
+{
+    return pool ? atomic_load(&pool->bus) : NULL;
+}
+
+struct bt_cachebus *bt_dbpool_cachebus(struct bt_dbpool *pool)
+{
+    struct bt_cachebus *bus;
+
+    pthread_mutex_lock(&pool->mu);
+    bus = atomic_load(&pool->bus);
+    if (!bus) {
+        bus = bt_cachebus_new(pool->ops->engine, pool->url);
+        atomic_store(&pool->bus, bus);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return bus;
 }
 
 enum bt_engine bt_dbpool_engine(const struct bt_dbpool *pool)
@@ -624,6 +725,7 @@ struct bt_db *bt_dbpool_get(struct bt_dbpool *pool, int timeout_ms, struct bt_er
             pool_release_slot(pool);
             return NULL;
         }
+        db->watch_fd = -1;
     }
     db->in_tx = false;
     db->tx_failed = false;
@@ -634,6 +736,7 @@ void bt_dbpool_put(struct bt_dbpool *pool, struct bt_db *db)
 {
     if (!db)
         return;
+    bt_db_guard(db, 0, -1); /* the rollback below must not be stopped */
     if (!db->broken && (db->in_tx || db->ops->engine_in_tx(db)))
         bt_db_rollback(db);
 

@@ -8,6 +8,7 @@
  * defaults go before it, so the URL overrides them); splice values into SQL; print libpq
  * notices (they would interleave with the JSON log on stderr).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <bento/arena.h>
 #include <bento/db.h>
 #include <bento/err.h>
+#include <bento/time.h>
 
 #include "db/db_private.h"
 
@@ -248,6 +250,11 @@ static int pg_fail(struct pg_db *p, PGresult *res, struct bt_err *err)
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char msg[400], cols[64];
 
+    /* our cancel request (57014 query_canceled), or no answer to it (the connection is
+     * dropped): the guard's 503, whatever the connection's state */
+    if (p->base.stop && (!res || (state && !strcmp(state, "57014"))))
+        return bt_db_fail_stopped(&p->base, err);
+
     if (PQstatus(p->conn) != CONNECTION_OK) {
         p->base.broken = true;
         one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
@@ -279,6 +286,96 @@ static int pg_fail(struct pg_db *p, PGresult *res, struct bt_err *err)
         return bt_db_fail(&p->base, err, BT_EDB, NULL, "empty statement");
     one_line(primary ? primary : PQerrorMessage(p->conn), msg, sizeof(msg));
     return bt_db_fail(&p->base, err, BT_EDB, NULL, msg[0] ? msg : "unknown error");
+}
+
+/* ---- the guard (bt_db_guard) ----
+ * A guarded statement is sent without waiting (PQsendQueryPrepared) and its result awaited
+ * with poll(2) on the server's socket and the client's, until the statement's deadline. When
+ * the deadline passes or the client goes, a cancel request is sent (PQcancel: the server
+ * stops the statement with 57014, the connection stays usable) and the result awaited for
+ * PG_CANCEL_GRACE_MS more; a server that does not answer even then costs the connection.
+ * Done here rather than with statement_timeout, which would need a SET per request (or would
+ * also bound migrations and `bento sql`), could not see the client, and cannot help when the
+ * server itself stops answering. */
+
+#define PG_CANCEL_GRACE_MS 2000
+
+static void pg_cancel(struct pg_db *p)
+{
+    PGcancel *c = PQgetCancel(p->conn);
+    char errbuf[256];
+
+    if (c) {
+        PQcancel(c, errbuf, sizeof(errbuf)); /* failing to send it: the grace runs out */
+        PQfreeCancel(c);
+    }
+}
+
+/* Wait until a result can be read without blocking; false when the connection failed or
+ * the server did not answer the cancel in time (the connection is then broken). */
+static bool pg_wait(struct pg_db *p, uint64_t *grace_end)
+{
+    struct bt_db *b = &p->base;
+
+    while (PQisBusy(p->conn)) {
+        struct pollfd fds[2] = {{.fd = PQsocket(p->conn), .events = POLLIN},
+                                {.fd = b->watch_fd, .events = POLLRDHUP}};
+        uint64_t now = bt_mono_ns(), until = *grace_end ? *grace_end : b->deadline_ns;
+        int ms = until ? (until > now ? (int)((until - now + 999999u) / 1000000u) : 0) : -1;
+        int n = poll(fds, !*grace_end && b->watch_fd >= 0 ? 2 : 1, ms);
+
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && fds[0].revents) {
+            if (!PQconsumeInput(p->conn))
+                break;
+            continue;
+        }
+        now = bt_mono_ns();
+        if (*grace_end) {
+            if (now >= *grace_end)
+                break;
+            continue;
+        }
+        if (b->deadline_ns && now >= b->deadline_ns)
+            b->stop = BT_DB_STOP_DEADLINE;
+        else if (n > 0 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            b->stop = BT_DB_STOP_GONE;
+        else
+            continue;
+        pg_cancel(p);
+        *grace_end = now + (uint64_t)PG_CANCEL_GRACE_MS * 1000000u;
+    }
+    if (!PQisBusy(p->conn))
+        return true;
+    b->broken = true;
+    return false;
+}
+
+static bool guarded(const struct pg_db *p)
+{
+    return p->base.timeout_ns || p->base.watch_fd >= 0;
+}
+
+/* The result of what was just sent, under the guard: its first result (NULL when there is
+ * none to read: the connection failed or was given up) */
+static PGresult *pg_guarded_result(struct pg_db *p)
+{
+    PGresult *res = NULL, *r;
+    uint64_t grace_end = 0;
+
+    for (;;) {
+        if (!pg_wait(p, &grace_end)) {
+            PQclear(res);
+            return NULL;
+        }
+        if (!(r = PQgetResult(p->conn)))
+            return res;
+        if (res)
+            PQclear(r);
+        else
+            res = r;
+    }
 }
 
 /* ---- statements ----
@@ -333,7 +430,10 @@ static struct pg_stmt *stmt_get(struct pg_db *p, const char *sql, int nargs, int
     snprintf(name, sizeof(name), "bt%u", ++p->next_id);
     /* types left to the server (NULL): it infers them from the statement, as SQLite does not
      * need to; CAST($1 AS TEXT) where it cannot */
-    r = PQprepare(p->conn, name, sql, nargs, NULL);
+    /* under the guard too: parsing waits for the lock of every table the statement names */
+    r = !guarded(p) ? PQprepare(p->conn, name, sql, nargs, NULL)
+        : PQsendPrepare(p->conn, name, sql, nargs, NULL) ? pg_guarded_result(p)
+                                                         : NULL;
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         *rc = pg_fail(p, r, err);
         PQclear(r);
@@ -430,7 +530,12 @@ static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, s
         if (!e)
             break;
         snprintf(name, sizeof(name), "bt%u", e->id);
-        r = PQexecPrepared(p->conn, name, (int)nargs, prm.values, NULL, NULL, 0);
+        if (!guarded(p))
+            r = PQexecPrepared(p->conn, name, (int)nargs, prm.values, NULL, NULL, 0);
+        else if (PQsendQueryPrepared(p->conn, name, (int)nargs, prm.values, NULL, NULL, 0))
+            r = pg_guarded_result(p);
+        else
+            r = NULL;
         st = PQresultStatus(r);
         if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
             *res = r;
@@ -580,6 +685,11 @@ static int pg_exec_script(struct bt_db *db, const char *sql, struct bt_err *err)
     return rc;
 }
 
+struct pg_conn *bt_db_pg_conn(struct bt_db *db)
+{
+    return pg(db)->conn;
+}
+
 /* ---- reads in one round trip (bt_db_query_batch) ----
  *
  * libpq's pipeline mode: every statement is prepared first (one seen for the first time on
@@ -592,14 +702,26 @@ static int pg_exec_script(struct bt_db *db, const char *sql, struct bt_err *err)
 #ifdef LIBPQ_HAS_PIPELINING
 
 /* The connection is in an unknown state inside a pipeline: give it up (the pool replaces
- * it). */
+ * it). A batch the guard gave up on fails as a stopped statement does. */
 static int batch_lost(struct pg_db *p, struct bt_err *err)
 {
     char msg[400];
 
     p->base.broken = true;
+    if (p->base.stop)
+        return bt_db_fail_stopped(&p->base, err);
     one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
     return bt_db_fail(&p->base, err, BT_EUNAVAILABLE, NULL, msg[0] ? msg : "pipeline failed");
+}
+
+/* The next result of the pipeline; under the guard (see pg_wait) awaited until the deadline,
+ * a cancel sent past it. NULL when there is none to read: the connection failed or was given
+ * up (then broken). */
+static PGresult *batch_result(struct pg_db *p, uint64_t *grace_end)
+{
+    if (guarded(p) && !pg_wait(p, grace_end))
+        return NULL;
+    return PQgetResult(p->conn);
 }
 
 /* One try: BT_OK with every read's rows set; or *bad, the first failed result (the caller
@@ -609,7 +731,9 @@ static int batch_once(struct pg_db *p, struct bt_arena *a, struct bt_db_read *re
                       struct bt_err *err)
 {
     struct pg_stmt *stmts[BT_DB_BATCH_MAX];
+    uint64_t grace_end = 0;
     PGresult *r;
+    size_t got;
     int rc = BT_OK;
 
     *bad = NULL;
@@ -629,32 +753,37 @@ static int batch_once(struct pg_db *p, struct bt_arena *a, struct bt_db_read *re
     }
     if (!PQpipelineSync(p->conn))
         return batch_lost(p, err);
-    for (size_t i = 0; i < n; i++) {
+    /* each statement's result and the NULL after it, then the Sync's */
+    for (got = 0; got < n; got++) {
         ExecStatusType st;
-        r = PQgetResult(p->conn);
-        if (!r)
-            return batch_lost(p, err);
+        if (!(r = batch_result(p, &grace_end)))
+            break;
         st = PQresultStatus(r);
         if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && !*bad) {
-            reads[i].rows = pg_rows(a, r);
+            reads[got].rows = pg_rows(a, r);
         } else if (st != PGRES_PIPELINE_ABORTED && st != PGRES_TUPLES_OK &&
                    st != PGRES_COMMAND_OK && !*bad) {
             *bad = r;
             if (stale_statement(r))
-                *stale = stmts[i];
+                *stale = stmts[got];
             r = NULL;
         }
         PQclear(r);
-        PQclear(PQgetResult(p->conn)); /* the NULL that ends this statement's results */
+        if ((r = batch_result(p, &grace_end)) || p->base.broken) {
+            PQclear(r);
+            break;
+        }
     }
-    r = PQgetResult(p->conn);
-    if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+    r = got == n ? batch_result(p, &grace_end) : NULL;
+    if (PQresultStatus(r) != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(p->conn)) {
+        /* out of step with the server, or it went: nothing on this connection can be trusted */
         PQclear(r);
+        PQclear(*bad);
+        *bad = NULL;
+        *stale = NULL;
         return batch_lost(p, err);
     }
     PQclear(r);
-    if (!PQexitPipelineMode(p->conn))
-        return batch_lost(p, err);
     return *bad ? BT_EDB : BT_OK;
 }
 

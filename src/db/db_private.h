@@ -42,6 +42,9 @@ struct bt_db_ops {
      * rows of those that succeeded before a failure may be set. NULL: one query at a time. */
     int (*query_batch)(struct bt_db *db, struct bt_arena *a, struct bt_db_read *reads, size_t n,
                        struct bt_err *err);
+    /* The guard was set or removed (db->timeout_ns, db->watch_fd); NULL if the back end
+     * needs no notice. */
+    void (*guard)(struct bt_db *db);
 };
 
 /* The head every back end's connection struct starts with. */
@@ -51,7 +54,22 @@ struct bt_db {
     bool tx_failed; /* a statement failed inside the transaction: only rollback is allowed */
     bool broken;    /* the back end saw the connection die or go bad; the pool drops it and
                      * the next check-out opens a new one */
+    /* the guard (bt_db_guard) */
+    uint64_t timeout_ns;  /* each statement's budget, 0 = none */
+    int watch_fd;         /* the client's socket, -1 = none */
+    uint64_t deadline_ns; /* the running statement's deadline, 0 = none */
+    unsigned ticks;       /* bt_db_guard_tick calls: the socket is looked at every 32nd */
+    enum bt_db_stop stop; /* why a statement was stopped (sticky until the guard changes) */
 };
+
+/* The guard's check, for a back end's progress hook: returns true (and sets db->stop) when
+ * the running statement must stop now. Cheap: a clock read, the socket every 32nd call. */
+bool bt_db_guard_tick(struct bt_db *db);
+/* The same, looking at the socket every time (for a back end that waits, not computes). */
+bool bt_db_guard_check(struct bt_db *db);
+
+/* A stopped statement's error: BT_EUNAVAILABLE saying why. */
+int bt_db_fail_stopped(struct bt_db *db, struct bt_err *err);
 
 extern const struct bt_db_ops bt_db_sqlite_ops;
 extern const struct bt_db_ops bt_db_pg_ops;
@@ -63,6 +81,41 @@ bool bt_db_sqlite_url_is_memory(const char *url);
  * (search_sqlite.c). Returns an SQLite result code. */
 struct sqlite3;
 int bt_db_sqlite_register_search(struct sqlite3 *h);
+
+/* ---- read caches (cache.c, cache_pg.c; include/bento/cache.h) ---- */
+
+/* The pool's cache bus: every cache of the pool, and on PostgreSQL the listener's thread.
+ * bt_dbpool_cachebus makes it on first use (engine and url from the pool); _find returns NULL
+ * until then. bt_dbpool_free frees it. */
+struct bt_cachebus;
+struct bt_cachebus *bt_dbpool_cachebus(struct bt_dbpool *pool);
+struct bt_cachebus *bt_dbpool_cachebus_find(struct bt_dbpool *pool);
+struct bt_cachebus *bt_cachebus_new(enum bt_engine engine, const char *url);
+void bt_cachebus_free(struct bt_cachebus *bus);
+
+/* The listener's connection (cache_pg.c): connected as the pool connects (db_pg.c's
+ * defaults), named "bento cache listener <pid>" (application_name), LISTENing on the
+ * channel of its schema. */
+struct bt_cache_pg;
+int bt_cache_pg_open(const char *url, struct bt_cache_pg **out, struct bt_err *err);
+void bt_cache_pg_close(struct bt_cache_pg *l); /* NULL is fine */
+int bt_cache_pg_fd(const struct bt_cache_pg *l);
+/* the last libpq error, one line (for the log) */
+const char *bt_cache_pg_error(struct bt_cache_pg *l);
+/* send a heartbeat (one query); false when the connection failed */
+bool bt_cache_pg_ping(struct bt_cache_pg *l);
+/* read what has arrived without blocking: each notification's payload to fn, in order;
+ * *pong set once the heartbeat's answer is complete (after the notifications before it).
+ * false when the connection is lost */
+bool bt_cache_pg_read(struct bt_cache_pg *l, void (*fn)(void *ud, const char *payload), void *ud,
+                      bool *pong);
+/* the trigger function and triggers of {{CACHE table cache key}} (names already checked) */
+struct bt_buf;
+void bt_cache_pg_ddl(const char *table, const char *cache, const char *key, struct bt_buf *sql);
+
+/* The libpq connection of a PostgreSQL struct bt_db (db_pg.c), for the listener. */
+struct pg_conn;
+struct pg_conn *bt_db_pg_conn(struct bt_db *db);
 
 /* bt_db_backup's SQLite half (db_sqlite.c). */
 int bt_db_sqlite_backup(const char *url, const char *dest, struct bt_err *err);

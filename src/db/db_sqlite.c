@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <bento/arena.h>
 #include <bento/db.h>
 #include <bento/err.h>
+#include <bento/time.h>
 
 #include "db/db_private.h"
 
@@ -42,6 +44,7 @@ struct sq_db {
     sqlite3 *h;
     char *path; /* the file; NULL for an in-memory database (never reopened: it would be empty) */
     uint64_t tick;
+    uint64_t busy_since; /* when the current wait for a lock began (sq_busy) */
     struct sq_stmt cache[SQ_CACHE_SIZE];
 };
 
@@ -169,6 +172,8 @@ static int sq_fail(struct sq_db *s, struct bt_err *err)
     const char *msg = sqlite3_errmsg(s->h);
     char cols[64];
 
+    if (((ext & 0xff) == SQLITE_INTERRUPT || (ext & 0xff) == SQLITE_BUSY) && s->base.stop)
+        return bt_db_fail_stopped(&s->base, err);
     if (sq_unavailable(ext)) {
         if (sq_reopen(ext) && s->path)
             s->base.broken = true;
@@ -209,6 +214,34 @@ static void sq_close(struct bt_db *db)
     free(s);
 }
 
+/* Waiting for another connection's write lock: up to SQ_BUSY_TIMEOUT_MS in all (then
+ * SQLITE_BUSY, a 503), and no longer than the guard allows (bt_db_guard). Short naps first:
+ * most locks are held for well under a millisecond. */
+static int sq_busy(void *arg, int count)
+{
+    struct sq_db *s = arg;
+    uint64_t now = bt_mono_ns();
+
+    if (count == 0)
+        s->busy_since = now;
+    if (now - s->busy_since >= (uint64_t)SQ_BUSY_TIMEOUT_MS * 1000000u)
+        return 0;
+    if ((s->base.timeout_ns || s->base.watch_fd >= 0) && bt_db_guard_check(&s->base))
+        return 0;
+    usleep(count < 4 ? 250u << count : 5000u);
+    return 1;
+}
+
+/* Before SQLite's first use in the process: no memory statistics. With them on, every
+ * allocation of every connection takes one global mutex, so a list query on the slow lane
+ * that is preempted while holding it stalls a fast request's allocation until it runs again
+ * (docs/PERFORMANCE.md, "Lanes"). bento never reads them. Ignored (SQLITE_MISUSE) if SQLite
+ * was already initialised. */
+static void sq_global_config(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct bt_err *err)
 {
     const char *path = sq_path(url);
@@ -217,7 +250,10 @@ static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct b
     char *msg = NULL;
     int rc, code;
 
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
     (void)timeout_ms; /* a local file: opening does not wait on anyone */
+    pthread_once(&once, sq_global_config);
     *out = NULL;
     if (!memory && (rc = make_parent(path, err)) != BT_OK)
         return rc;
@@ -240,7 +276,7 @@ static int sq_open(const char *url, int timeout_ms, struct bt_db **out, struct b
         return rc;
     }
     sqlite3_extended_result_codes(s->h, 1);
-    sqlite3_busy_timeout(s->h, SQ_BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->h, sq_busy, s);
     /* WAL: readers do not block the writer; NORMAL is durable at checkpoints under WAL.
      * recursive_triggers: a row deleted by a REPLACE conflict then fires its delete
      * triggers, which keep the search index exact (search.c). */
@@ -277,6 +313,25 @@ static bool sq_healthy(struct bt_db *db)
     if (s->path && sqlite3_db_readonly(s->h, "main") == 1 && access(s->path, W_OK) == 0)
         return false;
     return true;
+}
+
+/* ---- the guard: SQLite calls this every SQ_PROGRESS_OPS virtual machine instructions of a
+ * running statement (about every 10-50 microseconds); a true return interrupts it
+ * (SQLITE_INTERRUPT), which sq_fail turns into the guard's 503. Installed only while a guard
+ * is set, so migrations and the command line run without it. */
+
+#define SQ_PROGRESS_OPS 1000
+
+static int sq_progress(void *arg)
+{
+    return bt_db_guard_tick(arg);
+}
+
+static void sq_guard(struct bt_db *db)
+{
+    bool on = db->timeout_ns || db->watch_fd >= 0;
+
+    sqlite3_progress_handler(sq(db)->h, on ? SQ_PROGRESS_OPS : 0, on ? sq_progress : NULL, db);
 }
 
 static bool sq_engine_in_tx(struct bt_db *db)
@@ -598,6 +653,7 @@ const struct bt_db_ops bt_db_sqlite_ops = {
     .query = sq_query,
     .exec = sq_exec,
     .exec_script = sq_exec_script,
+    .guard = sq_guard,
 };
 
 /* ---- online backup (bento backup) ---- */

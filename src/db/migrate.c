@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * migrate.c - forward-only per-app migrations: engine token expansion ({{ID}}, and
- * {{SEARCH table key text}} whose statements search.c writes), the bento_migrations ledger,
+ * migrate.c - forward-only per-app migrations: engine token expansion ({{ID}},
+ * {{SEARCH table key text}} whose statements search.c writes, {{CACHE table cache key}}
+ * whose statements cache.c writes), the bento_migrations ledger,
  * one transaction per migration.
  * Must not: apply a migration twice (the ledger row is written in the migration's own
  * transaction); run unlocked on PostgreSQL, where several instances may start at once.
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include <bento/arena.h>
+#include <bento/cache.h>
 #include <bento/db.h>
 #include <bento/err.h>
 #include <bento/migrate.h>
@@ -20,6 +22,7 @@
 
 #define ID_TOKEN "{{ID}}"
 #define SEARCH_TOKEN "{{SEARCH "
+#define CACHE_TOKEN "{{CACHE "
 
 static const char ledger_sql[] = "CREATE TABLE IF NOT EXISTS bento_migrations ("
                                  "app TEXT NOT NULL, "
@@ -28,15 +31,17 @@ static const char ledger_sql[] = "CREATE TABLE IF NOT EXISTS bento_migrations ("
                                  "applied_at TEXT NOT NULL, "
                                  "PRIMARY KEY (app, version))";
 
-/* "{{SEARCH table key text}}" at p (end at the closing braces): the index's DDL for engine
- * into b. False when the token is not three names. */
-static bool expand_search(struct bt_arena *a, enum bt_engine engine, const char *p, const char *end,
-                          struct bt_buf *b)
+/* "{{SEARCH table key text}}" or "{{CACHE table cache key}}" at p (end at the closing
+ * braces): the index's or the cache triggers' DDL for engine into b. False when the token is
+ * not three names. */
+static bool expand_three(struct bt_arena *a, enum bt_engine engine, const char *p, const char *end,
+                         struct bt_buf *b)
 {
+    bool search = !strncmp(p, SEARCH_TOKEN, strlen(SEARCH_TOKEN));
     char *words[3];
     size_t n = 0;
 
-    p += strlen(SEARCH_TOKEN);
+    p += strlen(search ? SEARCH_TOKEN : CACHE_TOKEN);
     while (p < end && n < 3) {
         const char *w;
         while (p < end && *p == ' ')
@@ -50,6 +55,8 @@ static bool expand_search(struct bt_arena *a, enum bt_engine engine, const char 
         p++;
     if (n != 3 || p != end)
         return false;
+    if (!search)
+        return bt_cache_ddl(words[0], words[1], words[2], engine, b);
     return bt_search_ddl(&(struct bt_search){words[0], words[1], words[2]}, engine, b);
 }
 
@@ -73,10 +80,11 @@ char *bt_migrate_expand(struct bt_db *db, const char *sql)
         if (!strncmp(hit, ID_TOKEN, strlen(ID_TOKEN))) {
             bt_buf_adds(&b, id);
             p = hit + strlen(ID_TOKEN);
-        } else if (!strncmp(hit, SEARCH_TOKEN, strlen(SEARCH_TOKEN))) {
+        } else if (!strncmp(hit, SEARCH_TOKEN, strlen(SEARCH_TOKEN)) ||
+                   !strncmp(hit, CACHE_TOKEN, strlen(CACHE_TOKEN))) {
             end = strstr(hit, "}}");
             if (!end || memchr(hit, '\n', (size_t)(end - hit)) ||
-                !expand_search(a, engine, hit, end, &b))
+                !expand_three(a, engine, hit, end, &b))
                 goto out;
             p = end + 2;
         } else {
@@ -166,7 +174,9 @@ static int apply_one(struct bt_db *db, const char *app, const struct bt_migratio
     time_t t = time(NULL);
     char *sql = bt_migrate_expand(db, m->sql);
     int rc = sql ? bt_db_exec_script(db, sql, err)
-                 : bt_fail(err, BT_EDB, NULL, "a {{SEARCH table key text}} line is malformed");
+                 : bt_fail(err, BT_EDB, NULL,
+                           "a {{CACHE table cache key}} or {{SEARCH table key text}} line is "
+                           "malformed");
 
     free(sql);
     if (rc != BT_OK)

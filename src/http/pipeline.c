@@ -384,6 +384,7 @@ void bt_req_init(struct bt_req *rq, struct bt_res *rs, struct bt_arena *a, struc
     rq->peer_ip = "";
     rq->scheme = "http";
     rq->sock_fd = -1;
+    rq->watch_fd = -1;
     rq->start_ns = bt_mono_ns();
     rs->arena = a;
     rs->file_fd = -1;
@@ -408,6 +409,17 @@ static void db_lease_return(void *p)
  * deferred return (for callers that never reach here) then finds nothing to do. */
 static void db_release(struct bt_req *rq)
 {
+    enum bt_db_stop stop = rq->db ? bt_db_stopped(rq->db) : BT_DB_STOP_NONE;
+
+    if (stop != BT_DB_STOP_NONE) {
+        bt_metrics_event(rq->ctx->metrics,
+                         stop == BT_DB_STOP_GONE ? BT_MEV_STOP_GONE : BT_MEV_STOP_DEADLINE);
+        bt_log(BT_LOG_WARN, "statement stopped", "service", rq->ctx->app->name, "request_id",
+               rq->request_id, "reason",
+               stop == BT_DB_STOP_GONE ? "the client closed the connection"
+                                       : "deadline (BENTO_QUERY_TIMEOUT_MS)",
+               NULL);
+    }
     if (rq->db_lease)
         db_lease_return(rq->db_lease);
     rq->db = NULL;
@@ -426,6 +438,7 @@ struct bt_db *bt_req_db(struct bt_req *rq, struct bt_err *err)
     rq->db = bt_dbpool_get(rq->ctx->pool, rq->ctx->config->db_timeout_ms, err);
     if (!rq->db)
         return NULL;
+    bt_db_guard(rq->db, rq->ctx->config->query_timeout_ms, rq->watch_fd);
     l = bt_arena_alloc(rq->arena, sizeof(*l));
     l->pool = rq->ctx->pool;
     l->db = rq->db;
@@ -477,23 +490,44 @@ static int preflight(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *r
     return PHASE_DONE;
 }
 
-static int phase_route(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
-                       struct bt_err *err)
+/* The path below the app's mount, NULL when it is not under it (or not UTF-8). */
+static const char *mounted_path(const struct bt_app_ctx *ctx, const char *path)
 {
     const char *mount = ctx->app->mount ? ctx->app->mount : "";
     size_t mlen = strlen(mount);
+
+    if (bt_utf8_len(path, strlen(path)) < 0)
+        return NULL;
+    if (!mlen)
+        return path;
+    if (strncmp(path, mount, mlen) || (path[mlen] && path[mlen] != '/'))
+        return NULL;
+    return path[mlen] ? path + mlen : "/";
+}
+
+bool bt_pipeline_slow(struct bt_app_ctx *ctx, struct bt_req *rq)
+{
+    const char *rel = mounted_path(ctx, rq->path), *allow;
+    const struct bt_route *route;
+    struct bt_kv params[BT_MAX_PARAMS];
+    size_t nparams;
+    int index;
+
+    return rel &&
+           bt_router_match(ctx->router, rq->arena, rq->method, rel, &route, &index, params,
+                           &nparams, &allow) == BT_MATCH_OK &&
+           (route->flags & BT_R_SLOW);
+}
+
+static int phase_route(struct bt_app_ctx *ctx, struct bt_req *rq, struct bt_res *rs,
+                       struct bt_err *err)
+{
     const char *allow = NULL;
     enum bt_match m;
 
-    if (bt_utf8_len(rq->path, strlen(rq->path)) < 0)
+    rq->rel_path = mounted_path(ctx, rq->path);
+    if (!rq->rel_path)
         return bt_fail(err, BT_ENOTFOUND, NULL, NULL);
-    if (mlen) {
-        if (strncmp(rq->path, mount, mlen) || (rq->path[mlen] && rq->path[mlen] != '/'))
-            return bt_fail(err, BT_ENOTFOUND, NULL, NULL);
-        rq->rel_path = rq->path[mlen] ? rq->path + mlen : "/";
-    } else {
-        rq->rel_path = rq->path;
-    }
     m = bt_router_match(ctx->router, rq->arena, rq->method, rq->rel_path, &rq->route,
                         &rq->route_index, rq->params, &rq->nparams, &allow);
     if (m == BT_MATCH_NO_PATH)

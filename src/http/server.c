@@ -77,6 +77,19 @@ struct pending {
     struct pending *prev, *next; /* accept order, oldest first */
 };
 
+/* The slow lane (see "the slow lane" below): requests of BT_R_SLOW routes wait here, their
+ * connections suspended, for one of the lane's own threads. */
+struct conn;
+struct lane {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct conn *head, *tail; /* waiting, oldest first */
+    size_t queued, cap;
+    bool stopping;
+    pthread_t *threads;
+    size_t nthreads;
+};
+
 struct listener {
     struct bt_server *srv;
     struct bt_app_ctx *ctx;
@@ -99,6 +112,7 @@ struct listener {
     _Atomic uint32_t wgen;
     struct hup *hups; /* watched connections whose client has closed (gate thread only) */
     size_t nhups, caphups;
+    struct lane lane;
 };
 
 struct bt_server {
@@ -126,6 +140,13 @@ struct conn {
     bool answered;
     const char *raw_path; /* the target's path as sent, not percent-decoded (routing) */
     size_t raw_len;       /* the whole target's length, query included (header budget) */
+    /* a slow-lane request: assembled, then run by a lane thread while suspended */
+    enum { LANE_NONE, LANE_WAITING, LANE_DONE } lane;
+    bool gone; /* dropped before it ran: its client had left */
+    struct bt_req *rq;
+    struct bt_res *rs;
+    struct MHD_Connection *c;
+    struct conn *next; /* in the lane's queue */
 };
 
 /* A one-arena cache per thread: steady load allocates nothing per request. MHD's
@@ -276,6 +297,20 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct bt_res *rs
     return ret;
 }
 
+/* err in the app's envelope with the service's CORS headers, rendered to bytes in rs: for the
+ * answers the glue gives itself, without the pipeline */
+static void render_envelope(struct listener *l, struct bt_req *rq, struct bt_res *rs,
+                            const struct bt_err *err, const char *origin)
+{
+    bt_pipeline_fail(l->ctx, rq, rs, err);
+    bt_pipeline_cors(l->ctx, origin, rs);
+    if (rs->json) {
+        rs->body = bt_json_dump(rq->arena, rs->json, &rs->len);
+        json_decref(rs->json);
+        rs->json = NULL;
+    }
+}
+
 /* The app's envelope for a failure detected before the pipeline ran, rendered into rs. */
 static void render_failure(struct listener *l, struct bt_arena *a, const char *method,
                            const char *path, const char *ip, const char *origin,
@@ -293,13 +328,7 @@ static void render_failure(struct listener *l, struct bt_arena *a, const char *m
     bt_err_clear(&err);
     err.code = code;
     err.http = http;
-    bt_pipeline_fail(l->ctx, rq, rs, &err);
-    bt_pipeline_cors(l->ctx, origin, rs);
-    if (rs->json) {
-        rs->body = bt_json_dump(a, rs->json, &rs->len);
-        json_decref(rs->json);
-        rs->json = NULL;
-    }
+    render_envelope(l, rq, rs, &err, origin);
     bt_metrics_observe(l->ctx->metrics, -1, rs->status, bt_mono_ns() - rq->start_ns);
     bt_res_header(rs, "Connection", "close");
 }
@@ -420,6 +449,145 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     return cs;
 }
 
+/* ---- the slow lane ----
+ *
+ * libmicrohttpd runs a request's handler on the thread that serves its connection, and each
+ * of those threads serves many connections: one long list query would hold up every other
+ * request on its thread. So the requests of routes flagged BT_R_SLOW are assembled as usual,
+ * then queued for the listener's lane threads (BENTO_SLOW_THREADS) while their connection is
+ * suspended; libmicrohttpd's threads go on serving everything else. A lane thread runs the
+ * whole pipeline and resumes the connection; libmicrohttpd then calls on_request once more
+ * and the answer is sent from its own thread. Lane threads run at a lower priority (nice
+ * LANE_NICE), so a fast request that needs the CPU gets it first.
+ *   - A request whose client has closed its connection (FIN or reset) by the time a lane
+ *     thread takes it is dropped unanswered, as nginx does (its 499): nobody is left to read
+ *     the answer. Its statements are guarded the same way while it runs (bt_db_guard).
+ *   - At most BENTO_SLOW_QUEUE requests wait; past that the service answers 503 at once,
+ *     with Retry-After, instead of queueing work nobody may wait for.
+ *   - On shutdown the lane finishes what it holds before libmicrohttpd stops (a suspended
+ *     connection must be resumed first). */
+
+#define LANE_NICE 5
+
+static bool lane_push(struct listener *l, struct MHD_Connection *c, struct conn *cs)
+{
+    struct lane *ln = &l->lane;
+
+    pthread_mutex_lock(&ln->mu);
+    if (ln->queued >= ln->cap || ln->stopping) {
+        pthread_mutex_unlock(&ln->mu);
+        return false;
+    }
+    cs->c = c;
+    cs->lane = LANE_WAITING;
+    cs->rq->watch_fd = cs->rq->sock_fd;
+    cs->next = NULL;
+    /* suspended before a lane thread can see it: it resumes only a suspended connection */
+    MHD_suspend_connection(c);
+    if (ln->tail)
+        ln->tail->next = cs;
+    else
+        ln->head = cs;
+    ln->tail = cs;
+    ln->queued++;
+    pthread_cond_signal(&ln->cv);
+    pthread_mutex_unlock(&ln->mu);
+    bt_metrics_lane(l->ctx->metrics, 1, 0);
+    return true;
+}
+
+/* the lane is full (or stopping): the service's 503 now */
+static void lane_refuse(struct listener *l, struct bt_req *rq, struct bt_res *rs)
+{
+    struct bt_err err;
+
+    bt_err_clear(&err);
+    bt_fail(&err, BT_EUNAVAILABLE, NULL, "the service is busy: BENTO_SLOW_QUEUE requests wait");
+    rq->request_id = bt_arena_printf(rq->arena, "%016llx", (unsigned long long)bt_mono_ns());
+    render_envelope(l, rq, rs, &err, bt_req_header(rq, "origin"));
+    bt_res_header(rs, "Retry-After", "1");
+    bt_metrics_event(l->ctx->metrics, BT_MEV_LANE_FULL);
+    bt_metrics_observe(l->ctx->metrics, -1, rs->status, bt_mono_ns() - rq->start_ns);
+    bt_log(BT_LOG_WARN, "request refused", "service", l->ctx->app->name, "detail",
+           "slow lane full (BENTO_SLOW_QUEUE)", "client", rq->peer_ip, NULL);
+}
+
+static void *lane_run(void *arg)
+{
+    struct listener *l = arg;
+    struct lane *ln = &l->lane;
+
+    setpriority(PRIO_PROCESS, (id_t)gettid(), LANE_NICE); /* not allowed: normal priority */
+    for (;;) {
+        struct conn *cs;
+        pthread_mutex_lock(&ln->mu);
+        while (!ln->head && !ln->stopping)
+            pthread_cond_wait(&ln->cv, &ln->mu);
+        cs = ln->head;
+        if (!cs) {
+            pthread_mutex_unlock(&ln->mu);
+            break; /* stopping, and nothing left to run */
+        }
+        ln->head = cs->next;
+        if (!ln->head)
+            ln->tail = NULL;
+        ln->queued--;
+        pthread_mutex_unlock(&ln->mu);
+
+        bt_metrics_lane(l->ctx->metrics, -1, 1);
+        if (bt_sock_peer_closed(cs->rq->watch_fd)) {
+            cs->gone = true;
+            bt_metrics_event(l->ctx->metrics, BT_MEV_GONE_DROPPED);
+            bt_log(BT_LOG_INFO, "request dropped", "service", l->ctx->app->name, "detail",
+                   "the client closed the connection before it ran", "method", cs->rq->method_str,
+                   "path", cs->rq->path, "client", cs->rq->peer_ip, NULL);
+        } else {
+            bt_pipeline_run(l->ctx, cs->rq, cs->rs);
+        }
+        bt_metrics_lane(l->ctx->metrics, 0, -1);
+        cs->lane = LANE_DONE;
+        MHD_resume_connection(cs->c);
+    }
+    return NULL;
+}
+
+static int lane_start(struct listener *l, struct bt_err *err)
+{
+    struct lane *ln = &l->lane;
+    unsigned n = l->srv->config->slow_threads;
+
+    pthread_mutex_init(&ln->mu, NULL);
+    pthread_cond_init(&ln->cv, NULL);
+    ln->cap = l->srv->config->slow_queue;
+    ln->threads = calloc(n, sizeof(*ln->threads));
+    if (!ln->threads)
+        abort();
+    for (; ln->nthreads < n; ln->nthreads++)
+        if (pthread_create(&ln->threads[ln->nthreads], NULL, lane_run, l))
+            return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot start the slow lane's threads",
+                           l->ctx->app->name);
+    return BT_OK;
+}
+
+/* Run what the lane holds, then end its threads: every suspended connection is resumed. */
+static void lane_stop(struct listener *l)
+{
+    struct lane *ln = &l->lane;
+
+    if (!ln->threads)
+        return;
+    pthread_mutex_lock(&ln->mu);
+    ln->stopping = true;
+    pthread_cond_broadcast(&ln->cv);
+    pthread_mutex_unlock(&ln->mu);
+    for (size_t i = 0; i < ln->nthreads; i++)
+        pthread_join(ln->threads[i], NULL);
+    free(ln->threads);
+    ln->threads = NULL;
+    pthread_cond_destroy(&ln->cv);
+    pthread_mutex_destroy(&ln->mu);
+}
+
 /* A body must average cfg->body_min_rate bytes per second once the grace period (the header
  * timeout) has passed; checked as each chunk arrives (a silent client meets the idle
  * timeout instead). */
@@ -439,14 +607,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct listener *l = cls;
     const struct bt_config *cfg = l->srv->config;
     struct conn *cs = *con_cls;
-    struct bt_req rq;
-    struct bt_res rs;
+    struct bt_req *rq;
+    struct bt_res *rs;
     struct kv_collect hc, qc;
     int nh;
     (void)url; /* percent-decoded by libmicrohttpd: we route on cs->raw_path */
 
     if (!cs)
         return MHD_NO; /* on_uri always runs first; no state means no memory for it */
+    if (cs->lane == LANE_DONE) {
+        /* resumed: a lane thread has run the request (or dropped it, its client gone) */
+        cs->lane = LANE_NONE;
+        cs->answered = true;
+        return cs->gone ? MHD_NO : send_response(c, cs->rs);
+    }
     if (!cs->started) {
         /* first call: headers only */
         const char *clen;
@@ -526,15 +700,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return answer_failure(l, c, cs, method, cs->fail, cs->fail_http);
 
     /* final call: the whole request is here */
-    bt_req_init(&rq, &rs, cs->a, l->ctx);
-    rq.method = bt_method_parse(method);
-    rq.method_str = method;
-    rq.path = cs->raw_path;
-    rq.body = cs->body;
-    rq.body_len = cs->len;
-    rq.peer_ip = peer_ip(c, cs->a);
-    rq.client_ip = rq.peer_ip;
-    rq.sock_fd = conn_fd(c);
+    rq = cs->rq = bt_arena_alloc(cs->a, sizeof(*rq));
+    rs = cs->rs = bt_arena_alloc(cs->a, sizeof(*rs));
+    bt_req_init(rq, rs, cs->a, l->ctx);
+    rq->method = bt_method_parse(method);
+    rq->method_str = method;
+    rq->path = cs->raw_path;
+    rq->body = cs->body;
+    rq->body_len = cs->len;
+    rq->peer_ip = peer_ip(c, cs->a);
+    rq->client_ip = rq->peer_ip;
+    rq->sock_fd = conn_fd(c);
 
     nh = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
     memset(&hc, 0, sizeof(hc));
@@ -543,35 +719,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     hc.kv = bt_arena_alloc(cs->a, hc.cap * sizeof(*hc.kv));
     hc.lower = true;
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &hc);
-    rq.headers = hc.kv;
-    rq.nheaders = hc.n;
+    rq->headers = hc.kv;
+    rq->nheaders = hc.n;
 
     memset(&qc, 0, sizeof(qc));
     qc.a = cs->a;
     qc.cap = MAX_QUERY_PAIRS;
     qc.kv = bt_arena_alloc(cs->a, qc.cap * sizeof(*qc.kv));
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &qc);
-    rq.query = qc.kv;
-    rq.nquery = qc.n;
+    rq->query = qc.kv;
+    rq->nquery = qc.n;
 
     if (qc.bad || cs->query_refused) {
         /* an absurd or mis-encoded query string: the app's 400, before routing */
         struct bt_err err;
         bt_err_clear(&err);
         bt_err_add_field(&err, "query", "query string is malformed or too long");
-        rq.request_id = "-";
-        bt_pipeline_fail(l->ctx, &rq, &rs, &err);
-        bt_pipeline_cors(l->ctx, bt_req_header(&rq, "origin"), &rs);
-        if (rs.json) {
-            rs.body = bt_json_dump(cs->a, rs.json, &rs.len);
-            json_decref(rs.json);
-            rs.json = NULL;
-        }
+        rq->request_id = "-";
+        render_envelope(l, rq, rs, &err, bt_req_header(rq, "origin"));
+    } else if (bt_pipeline_slow(l->ctx, rq)) {
+        if (lane_push(l, c, cs))
+            return MHD_YES; /* suspended: a lane thread runs it, then resumes the connection */
+        lane_refuse(l, rq, rs);
     } else {
-        bt_pipeline_run(l->ctx, &rq, &rs);
+        bt_pipeline_run(l->ctx, rq, rs);
     }
     cs->answered = true;
-    return send_response(c, &rs);
+    return send_response(c, rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -1142,8 +1316,8 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
     const struct bt_config *cfg = s->config;
     struct sockaddr_storage ss;
     socklen_t sl;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
     /* libmicrohttpd keeps the request line, headers and parsed query pairs in one pool per
      * connection and zeroes it between keep-alive requests, so its size is paid on every
      * request: 64 KiB measured as fast as 16 KiB, 512 KiB halved throughput
@@ -1180,6 +1354,8 @@ static int listener_start(struct bt_server *s, struct listener *l, struct bt_err
     if (!l->d)
         return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot start the HTTP server (%s)",
                        l->ctx->app->name, strerror(errno));
+    if (lane_start(l, err) != BT_OK)
+        return err->code;
     return gate_start(l, (struct sockaddr *)&ss, sl, err);
 }
 
@@ -1287,7 +1463,10 @@ void bt_server_stop(struct bt_server *s)
         if (pthread_cond_timedwait(&s->idle, &s->mu, &deadline) != 0)
             break;
     pthread_mutex_unlock(&s->mu);
-    /* 3. close connections and threads, then the apps, then the database */
+    /* 3. close connections and threads, then the apps, then the database; the slow lanes
+     * first, which resume every connection they hold */
+    for (size_t i = 0; i < s->n; i++)
+        lane_stop(&s->l[i]);
     for (size_t i = 0; i < s->n; i++) {
         if (s->l[i].d)
             MHD_stop_daemon(s->l[i].d);

@@ -10,6 +10,7 @@
  * makes observe() a single atomic add with no lookup.
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <bento/arena.h>
+#include <bento/cache.h>
 #include <bento/db.h>
 #include <bento/metrics.h>
 #include <bento/route.h>
@@ -39,6 +41,8 @@ struct bt_metrics {
     char *app;
     size_t nroutes;
     atomic_int inflight;
+    atomic_int lane_queued, lane_running;
+    atomic_uint_fast64_t events[BT_MEV__COUNT];
     struct route_metrics *r; /* nroutes + 1 (unmatched) */
     struct bt_metrics_limits limits;
 };
@@ -74,6 +78,17 @@ void bt_metrics_set_limits(struct bt_metrics *m, const struct bt_metrics_limits 
 void bt_metrics_inflight(struct bt_metrics *m, int delta)
 {
     atomic_fetch_add_explicit(&m->inflight, delta, memory_order_relaxed);
+}
+
+void bt_metrics_event(struct bt_metrics *m, enum bt_metrics_event ev)
+{
+    atomic_fetch_add_explicit(&m->events[ev], 1, memory_order_relaxed);
+}
+
+void bt_metrics_lane(struct bt_metrics *m, int queued_delta, int running_delta)
+{
+    atomic_fetch_add_explicit(&m->lane_queued, queued_delta, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->lane_running, running_delta, memory_order_relaxed);
 }
 
 void bt_metrics_observe(struct bt_metrics *m, int route_index, int status, uint64_t dur_ns)
@@ -234,6 +249,94 @@ static uint64_t ld(atomic_uint_fast64_t *v)
     return atomic_load_explicit(v, memory_order_relaxed);
 }
 
+/* ---- read caches (include/bento/cache.h): the service's own, named "<service>_..." ---- */
+
+struct cache_rows {
+    struct bt_arena *a;
+    size_t n, cap;
+    const char **names;
+    struct bt_cache_stats *stats;
+};
+
+static void cache_row(struct bt_cache *c, void *ud)
+{
+    struct cache_rows *cr = ud;
+
+    if (cr->n == cr->cap) {
+        size_t cap = cr->cap ? cr->cap * 2 : 8;
+        const char **names = bt_arena_alloc(cr->a, cap * sizeof(*names));
+        struct bt_cache_stats *stats = bt_arena_alloc(cr->a, cap * sizeof(*stats));
+        if (cr->n) {
+            memcpy(names, cr->names, cr->n * sizeof(*names));
+            memcpy(stats, cr->stats, cr->n * sizeof(*stats));
+        }
+        cr->names = names;
+        cr->stats = stats;
+        cr->cap = cap;
+    }
+    cr->names[cr->n] = bt_arena_strdup(cr->a, bt_cache_name(c));
+    bt_cache_stats(c, &cr->stats[cr->n]);
+    cr->n++;
+}
+
+static void render_caches(struct bt_buf *b, struct bt_arena *a, const char *app,
+                          struct bt_dbpool *pool)
+{
+    static const struct {
+        const char *name, *type, *help;
+        size_t off;
+    } fams[] = {
+        {"bento_cache_hits_total", "counter", "Read-cache lookups answered from the cache.",
+         offsetof(struct bt_cache_stats, hits)},
+        {"bento_cache_misses_total", "counter",
+         "Read-cache lookups that went to the database (also while not serving).",
+         offsetof(struct bt_cache_stats, misses)},
+        {"bento_cache_stores_total", "counter", "Values stored in a read cache.",
+         offsetof(struct bt_cache_stats, stores)},
+        {"bento_cache_stale_fills_total", "counter",
+         "Values not stored: a write invalidated the key between the read and the store.",
+         offsetof(struct bt_cache_stats, stale_fills)},
+        {"bento_cache_invalidations_total", "counter",
+         "Keys or whole caches invalidated by writes.",
+         offsetof(struct bt_cache_stats, invalidations)},
+        {"bento_cache_evictions_total", "counter",
+         "Values dropped to keep a read cache within its bounds.",
+         offsetof(struct bt_cache_stats, evictions)},
+    };
+    struct cache_rows cr = {.a = a};
+    char prefix[80];
+
+    snprintf(prefix, sizeof(prefix), "%s_", app);
+    bt_cache_each(pool, prefix, cache_row, &cr);
+    if (!cr.n)
+        return;
+    for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+        bt_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", fams[f].name, fams[f].help, fams[f].name,
+                    fams[f].type);
+        for (size_t i = 0; i < cr.n; i++) {
+            const uint64_t *v = (const uint64_t *)((const char *)&cr.stats[i] + fams[f].off);
+            bt_buf_addf(b, "%s{service=\"%s\",cache=\"%s\"} %llu\n", fams[f].name, app, cr.names[i],
+                        (unsigned long long)*v);
+        }
+    }
+    bt_buf_adds(b, "# HELP bento_cache_entries Values held by a read cache now.\n"
+                   "# TYPE bento_cache_entries gauge\n");
+    for (size_t i = 0; i < cr.n; i++)
+        bt_buf_addf(b, "bento_cache_entries{service=\"%s\",cache=\"%s\"} %zu\n", app, cr.names[i],
+                    cr.stats[i].entries);
+    bt_buf_adds(b, "# HELP bento_cache_bytes Bytes of keys and values held by a read cache now.\n"
+                   "# TYPE bento_cache_bytes gauge\n");
+    for (size_t i = 0; i < cr.n; i++)
+        bt_buf_addf(b, "bento_cache_bytes{service=\"%s\",cache=\"%s\"} %zu\n", app, cr.names[i],
+                    cr.stats[i].bytes);
+    bt_buf_adds(b, "# HELP bento_cache_serving 1 while a read cache may answer (on PostgreSQL: "
+                   "its listener connected and answering), else 0.\n"
+                   "# TYPE bento_cache_serving gauge\n");
+    for (size_t i = 0; i < cr.n; i++)
+        bt_buf_addf(b, "bento_cache_serving{service=\"%s\",cache=\"%s\"} %d\n", app, cr.names[i],
+                    cr.stats[i].serving ? 1 : 0);
+}
+
 char *bt_metrics_render(struct bt_metrics *m, struct bt_arena *a, const struct bt_router *router,
                         struct bt_dbpool *pool, size_t *len)
 {
@@ -291,6 +394,31 @@ char *bt_metrics_render(struct bt_metrics *m, struct bt_arena *a, const struct b
                 "# TYPE bento_http_requests_in_flight gauge\n"
                 "bento_http_requests_in_flight{service=\"%s\"} %d\n",
                 m->app, atomic_load_explicit(&m->inflight, memory_order_relaxed));
+    bt_buf_addf(&b,
+                "# HELP bento_slow_lane_requests Slow-lane requests waiting for a lane thread, "
+                "and being run by one.\n"
+                "# TYPE bento_slow_lane_requests gauge\n"
+                "bento_slow_lane_requests{service=\"%s\",state=\"queued\"} %d\n"
+                "bento_slow_lane_requests{service=\"%s\",state=\"running\"} %d\n",
+                m->app, atomic_load_explicit(&m->lane_queued, memory_order_relaxed), m->app,
+                atomic_load_explicit(&m->lane_running, memory_order_relaxed));
+    bt_buf_addf(&b,
+                "# HELP bento_requests_dropped_total Requests not answered: their client had "
+                "closed the connection before they ran (slow lane), or the lane was full (503).\n"
+                "# TYPE bento_requests_dropped_total counter\n"
+                "bento_requests_dropped_total{service=\"%s\",reason=\"client_gone\"} %llu\n"
+                "bento_requests_dropped_total{service=\"%s\",reason=\"lane_full\"} %llu\n",
+                m->app, (unsigned long long)ld(&m->events[BT_MEV_GONE_DROPPED]), m->app,
+                (unsigned long long)ld(&m->events[BT_MEV_LANE_FULL]));
+    bt_buf_addf(&b,
+                "# HELP bento_db_statements_stopped_total Statements stopped by their request's "
+                "guard: the deadline (BENTO_QUERY_TIMEOUT_MS) or the client leaving.\n"
+                "# TYPE bento_db_statements_stopped_total counter\n"
+                "bento_db_statements_stopped_total{service=\"%s\",reason=\"deadline\"} %llu\n"
+                "bento_db_statements_stopped_total{service=\"%s\",reason=\"client_gone\"} "
+                "%llu\n",
+                m->app, (unsigned long long)ld(&m->events[BT_MEV_STOP_DEADLINE]), m->app,
+                (unsigned long long)ld(&m->events[BT_MEV_STOP_GONE]));
     if (pool) {
         unsigned in_use, open, max;
         bt_dbpool_stats(pool, &in_use, &open, &max);
@@ -302,6 +430,7 @@ char *bt_metrics_render(struct bt_metrics *m, struct bt_arena *a, const struct b
                     m->app, in_use, m->app, open);
         gauge(&b, "bento_db_pool_max_connections",
               "Configured maximum of database pool connections (BENTO_DB_POOL).", m->app, max);
+        render_caches(&b, a, m->app, pool);
     }
 
     /* the limits in force, each its own family */

@@ -251,6 +251,9 @@ struct bt_db *bt_test_db_get(struct bt_test_app *t)
 void bt_test_db_put(struct bt_test_app *t, struct bt_db *db)
 {
     bt_dbpool_put(t->pool, db);
+    /* what the test wrote is what another instance would write: wait, as a handler does
+     * after its commit, until this process's read caches have heard of it */
+    bt_cache_sync(t->pool);
 }
 
 void bt_test_request_raw(struct bt_test_app *t, const char *method, const char *path,
@@ -647,6 +650,16 @@ const char *bt_test_proc_data_dir(const struct bt_test_proc *p)
     return p->dir;
 }
 
+int bt_test_proc_pid(const struct bt_test_proc *p)
+{
+    return (int)p->pid;
+}
+
+const char *bt_test_proc_db_url(const struct bt_test_proc *p)
+{
+    return p->url;
+}
+
 int bt_test_proc_run_fail(const char *services, const char *const *extra_args,
                           const char *const *env, char **log)
 {
@@ -967,14 +980,10 @@ void bt_test_http_unchecked(struct bt_test_proc *p, const char *app, const char 
     http_must(p, app, method, path, headers, body, n, r, NULL);
 }
 
-char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size_t n,
-                  size_t *out_len)
+int bt_test_connect(struct bt_test_proc *p, const char *app)
 {
     struct sockaddr_in sa;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    char *buf = NULL;
-    size_t len = 0;
-    struct pollfd pfd;
 
     assert_true(fd >= 0);
     memset(&sa, 0, sizeof(sa));
@@ -982,20 +991,19 @@ char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size
     sa.sin_port = htons((uint16_t)bt_test_proc_port(p, app));
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    for (size_t off = 0; off < n;) {
-        ssize_t w = send(fd, (const char *)req + off, n - off, MSG_NOSIGNAL);
-        if (w <= 0)
-            break; /* the server may close early (413): read what it said */
-        off += (size_t)w;
-    }
-    /* no half-close: a server may rightly treat EOF as an aborted request; callers end their
-     * requests with "Connection: close" or rely on the server closing */
-    pfd.fd = fd;
-    pfd.events = POLLIN;
+    return fd;
+}
+
+char *bt_test_read_to_close(int fd, int timeout_ms, size_t *out_len)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
     for (;;) {
         char chunk[4096];
         ssize_t got;
-        if (poll(&pfd, 1, 10000) <= 0)
+        if (poll(&pfd, 1, timeout_ms) <= 0)
             break;
         got = recv(fd, chunk, sizeof(chunk), 0);
         if (got <= 0)
@@ -1005,12 +1013,30 @@ char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size
         memcpy(buf + len, chunk, (size_t)got);
         len += (size_t)got;
     }
-    close(fd);
     if (!buf)
         buf = calloc(1, 1);
     buf[len] = '\0';
     if (out_len)
         *out_len = len;
+    return buf;
+}
+
+char *bt_test_raw(struct bt_test_proc *p, const char *app, const void *req, size_t n,
+                  size_t *out_len)
+{
+    int fd = bt_test_connect(p, app);
+    char *buf;
+
+    for (size_t off = 0; off < n;) {
+        ssize_t w = send(fd, (const char *)req + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may close early (413): read what it said */
+        off += (size_t)w;
+    }
+    /* no half-close: a server may rightly treat EOF as an aborted request; callers end their
+     * requests with "Connection: close" or rely on the server closing */
+    buf = bt_test_read_to_close(fd, 10000, out_len);
+    close(fd);
     return buf;
 }
 

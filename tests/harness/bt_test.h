@@ -72,7 +72,8 @@ void bt_test_requestf(struct bt_test_app *t, const char *method, const char *bod
     __attribute__((format(printf, 5, 6)));
 
 struct bt_app_ctx *bt_test_ctx(struct bt_test_app *t);
-/** A connection for direct setup or checks; returned by bt_test_db_put. */
+/** A connection for direct setup or checks; returned by bt_test_db_put, which then waits until
+ *  the app's read caches have heard of what was committed on it (bt_cache_sync). */
 struct bt_db *bt_test_db_get(struct bt_test_app *t);
 void bt_test_db_put(struct bt_test_app *t, struct bt_db *db);
 
@@ -103,6 +104,10 @@ int bt_test_proc_restart(struct bt_test_proc *p);
  *  stop the twin first. */
 struct bt_test_proc *bt_test_proc_twin(struct bt_test_proc *p);
 const char *bt_test_proc_data_dir(const struct bt_test_proc *p);
+/** The process id of the running bento (names its cache listener in pg_stat_activity). */
+int bt_test_proc_pid(const struct bt_test_proc *p);
+/** The database URL p serves (shared with its twins), for direct checks. */
+const char *bt_test_proc_db_url(const struct bt_test_proc *p);
 
 /** Run the bento binary as bt_test_proc_start would (same arguments, a fresh database and data
  *  directory) when it is expected to REFUSE to start (production checks, bad settings): waits
@@ -140,6 +145,12 @@ int bt_test_http_try(struct bt_test_proc *p, const char *app, const char *method
 void bt_test_http_unchecked(struct bt_test_proc *p, const char *app, const char *method,
                             const char *path, const char *const *headers, const void *body,
                             size_t n, struct bt_test_resp *r);
+
+/** A TCP connection to app's port (fails the test if it cannot connect); caller closes. */
+int bt_test_connect(struct bt_test_proc *p, const char *app);
+/** Read fd until the peer closes, or until timeout_ms pass with nothing to read; returns what
+ *  came, NUL-terminated (malloc'd, caller frees). len may be NULL. */
+char *bt_test_read_to_close(int fd, int timeout_ms, size_t *len);
 
 /** Raw bytes over a TCP socket to app's port; reads the reply until close or timeout and
  *  returns it NUL-terminated (malloc'd, caller frees). For malformed-protocol tests. */

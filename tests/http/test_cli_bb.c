@@ -219,7 +219,7 @@ static void test_check_passes(void **state)
         fail_msg("check failed:\n%s%s", out, err);
     assert_non_null(strstr(out, "ok    configuration\n"));
     assert_non_null(strstr(out, "reachable"));
-    assert_non_null(strstr(out, "ok    migrations vendorchat: current (2 applied)\n"));
+    assert_non_null(strstr(out, "ok    migrations vendorchat: current (3 applied)\n"));
     assert_non_null(strstr(out, "ok    migrations yunshui: current (5 applied)\n"));
     assert_non_null(strstr(out, "ok    settings yunshui\n"));
     assert_null(strstr(out, "FAIL"));

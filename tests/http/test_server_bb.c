@@ -368,6 +368,24 @@ static void test_metrics_exposition(void **state)
     assert_true(prom_value(pm, "bento_http_max_connections_per_client{service=\"vendorchat\"}") ==
                 64);
     assert_true(prom_value(pm, "bento_http_idle_timeout_seconds{service=\"vendorchat\"}") == 2);
+    /* vendorchat's read caches, one series per cache (docs/CORE-MODULES.md "Read caches");
+     * the first GET of a vendor is a miss on either engine, SQLite never serves */
+    for (const char *const *f =
+             (const char *const[]){"bento_cache_hits_total", "bento_cache_misses_total",
+                                   "bento_cache_stores_total", "bento_cache_stale_fills_total",
+                                   "bento_cache_invalidations_total", "bento_cache_evictions_total",
+                                   NULL};
+         *f; f++)
+        assert_string_equal(prom_type(pm, *f), "counter");
+    for (const char *const *g = (const char *const[]){"bento_cache_entries", "bento_cache_bytes",
+                                                      "bento_cache_serving", NULL};
+         *g; g++)
+        assert_string_equal(prom_type(pm, *g), "gauge");
+    assert_true(prom_value(pm, "bento_cache_misses_total{cache=\"vendorchat_vendors\","
+                               "service=\"vendorchat\"}") >= 1);
+    if (!strcmp(bt_test_engine(), "sqlite"))
+        assert_true(prom_value(pm, "bento_cache_serving{cache=\"vendorchat_params\","
+                                   "service=\"vendorchat\"}") == 0);
     /* vendorchat's document sets no request rate: no rate-limit gauges */
     assert_false(prom_has_family(pm, "bento_rate_limit_requests"));
     assert_false(prom_has_family(pm, "bento_rate_limit_window_seconds"));
