@@ -28,6 +28,7 @@
 # stdout as it is written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 minutes=30
 interval=60
@@ -49,64 +50,29 @@ for n in "$minutes" "$interval" "$conns"; do
 done
 rounds=$(((minutes * 60 + interval - 1) / interval))
 
-scripts/bootstrap.sh --bench
 for tool in curl wrk taskset ${pg:+psql}; do
   command -v "$tool" >/dev/null || { echo "soak.sh needs $tool" >&2; exit 1; }
 done
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBENTO_TESTS=OFF >/dev/null
-ninja -C build/release bento >/dev/null
-
-dir=$(mktemp -d /tmp/bento-soak-XXXXXX)
-pid=
-pgdb=
-cleanup() {
-  [[ -n $pid ]] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-  jobs -p | xargs -r kill 2>/dev/null || true
-  [[ -n $pgdb ]] && psql -q "$pg" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1
-  if [[ -n ${BENTO_SOAK_KEEP:-} ]]; then
-    echo "kept $dir" >&2
-  else
-    rm -rf "$dir"
-  fi
-}
-trap cleanup EXIT
+[[ -n ${BENTO_SOAK_KEEP:-} ]] && export BENTO_BENCH_KEEP=1
+bench_init
+bench_build
+dir=$bench_dir
 
 db_args=()
 engine=sqlite
 if [[ -n $pg ]]; then
   engine=pg
-  pgdb=bento_soak_$$
-  psql -q "$pg" -c "CREATE DATABASE $pgdb" >/dev/null
-  pgurl="${pg%/*}/$pgdb"
+  bench_pg_db "$pg" "bento_soak_$$"
+  pgurl=$bench_pg_url
   db_args=(--db "$pgurl")
 fi
 
-# one core for bento, the other for the load, when there are two
-pin_bento=()
-pin_load=()
-if (($(nproc) >= 2)); then
-  pin_bento=(taskset -c 0)
-  pin_load=(taskset -c 1)
-fi
+bench_serve "$bench_bin" "$dir" vendorchat,yunshui "${db_args[@]}"
+pid=$bench_pid
+vbase="http://127.0.0.1:$(bench_port "$dir" vendorchat)"
+ybase="http://127.0.0.1:$(bench_port "$dir" yunshui)"
 
-BENTO_ACCESS_LOG=0 BENTO_PER_IP_LIMIT=0 BENTO_YUNSHUI_RATE_LIMIT=0 \
-  "${pin_bento[@]}" build/release/bento serve --services vendorchat,yunshui --data-dir "$dir" \
-  "${db_args[@]}" --listen vendorchat=127.0.0.1:0 --listen yunshui=127.0.0.1:0 \
-  --port-file "$dir/ports" ${BENTO_BENCH_THREADS:+--threads $BENTO_BENCH_THREADS} \
-  2>"$dir/log" &
-pid=$!
-while [[ ! -s $dir/ports || $(wc -l <"$dir/ports") -lt 2 ]]; do
-  kill -0 $pid 2>/dev/null || { cat "$dir/log"; exit 1; }
-  sleep 0.1 # waiting for start-up in a benchmark script, not in a test
-done
-vport=$(awk '$1 == "vendorchat" {print $3}' "$dir/ports")
-yport=$(awk '$1 == "yunshui" {print $3}' "$dir/ports")
-vbase="http://127.0.0.1:$vport"
-ybase="http://127.0.0.1:$yport"
-
-token=$(curl -sf -H 'Content-Type: application/json' \
-  -d '{"username":"admin","password":"password123"}' "$ybase/v1/auth/login" |
-  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+token=$(bench_login "$ybase")
 [[ -n $token ]] || { echo "soak.sh: cannot log in to yunshui" >&2; cat "$dir/log"; exit 1; }
 auth="Authorization: Bearer $token"
 
@@ -140,10 +106,9 @@ mkdir -p bench/results
 csv=bench/results/soak-$engine-$(date -u +%Y%m%dT%H%M%SZ).csv
 echo "minute,elapsed_s,rss_kb,fds,threads,cpu_pct,db_kb,yunshui_rps,yunshui_p99_ms,yunshui_errors,vendorchat_rps,vendorchat_p99_ms,vendorchat_errors" >"$csv"
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
-     "$(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"
-echo "bento: $(build/release/bento version), vendorchat + yunshui on $engine, ${pin_bento[*]:-unpinned},"\
-     "threads ${BENTO_BENCH_THREADS:-auto}; wrk ${pin_load[*]:-unpinned}, $conns connections per"\
+bench_machine
+echo "bento: $("$bench_bin" version), vendorchat + yunshui on $engine, ${bench_cpu_bento[*]:-unpinned},"\
+     "threads ${BENTO_BENCH_THREADS:-auto}; wrk ${bench_cpu_load[*]:-unpinned}, $conns connections per"\
      "service; $rounds rows of ${interval}s"
 echo "results: $csv"
 
@@ -165,10 +130,10 @@ row 0 ",,,,,"
 ticks=$(cpu_ticks)
 
 for m in $(seq 1 "$rounds"); do
-  "${pin_load[@]}" wrk -t1 -c"$conns" -d"${interval}s" -H "$auth" -s "$dir/yunshui.lua" \
+  "${bench_cpu_load[@]}" wrk -t1 -c"$conns" -d"${interval}s" -H "$auth" -s "$dir/yunshui.lua" \
     "$ybase" -- "$dir/materials" >"$dir/wrk-y" 2>&1 &
   wy=$!
-  "${pin_load[@]}" wrk -t1 -c"$conns" -d"${interval}s" -s "$dir/vendorchat.lua" \
+  "${bench_cpu_load[@]}" wrk -t1 -c"$conns" -d"${interval}s" -s "$dir/vendorchat.lua" \
     "$vbase" >"$dir/wrk-v" 2>&1 &
   wv=$!
   wait $wy || true

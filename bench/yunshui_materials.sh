@@ -24,78 +24,40 @@
 # Usage: bench/yunshui_materials.sh [seconds-per-run] [connections] [rows]
 #   BENTO_BENCH_PG=postgresql://user@host:port/db runs on PostgreSQL instead: a database
 #   yunshui_bench_<pid> is created there (psql) and dropped at the end.
+# Every issue-8 figure on both engines in one command: bench/all.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 secs=${1:-10}
 conns=${2:-64}
 rows=${3:-100000}
-scripts/bootstrap.sh --bench
 runs=${BENTO_BENCH_RUNS:-target,status,rare,onechar,other,get}
-for tool in curl ${BENTO_BENCH_PG:+psql}; do
-  command -v "$tool" >/dev/null || { echo "yunshui_materials.sh needs $tool" >&2; exit 1; }
-done
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBENTO_TESTS=OFF >/dev/null
-ninja -C build/release bento >/dev/null
+bench_init
+bench_build
 
-dir=$(mktemp -d /tmp/bento-bench-XXXXXX)
-pid=
-pgdb=
-cleanup() {
-  [[ -n $pid ]] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-  [[ -n $pgdb ]] && psql -q "$BENTO_BENCH_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-db_args=()
+dburl=sqlite:$bench_dir/data/bento.db
 engine=sqlite
 if [[ -n ${BENTO_BENCH_PG:-} ]]; then
   engine=pg
-  pgdb=yunshui_bench_$$
-  psql -q "$BENTO_BENCH_PG" -c "CREATE DATABASE $pgdb" >/dev/null
-  pgurl="${BENTO_BENCH_PG%/*}/$pgdb"
-  db_args=(--db "$pgurl")
+  bench_pg_db "$BENTO_BENCH_PG" "yunshui_bench_$$"
+  dburl=$bench_pg_url
 fi
+bench_serve "$bench_bin" "$bench_dir/data" yunshui --db "$dburl"
+pid=$bench_pid
+base="http://127.0.0.1:$(bench_port "$bench_dir/data" yunshui)/v1"
 
-BENTO_ACCESS_LOG=0 BENTO_PER_IP_LIMIT=0 BENTO_YUNSHUI_RATE_LIMIT=0 \
-  taskset -c 0 build/release/bento serve --services yunshui --data-dir "$dir" "${db_args[@]}" \
-  --listen yunshui=127.0.0.1:0 --port-file "$dir/ports" \
-  ${BENTO_BENCH_THREADS:+--threads $BENTO_BENCH_THREADS} 2>"$dir/log" &
-pid=$!
-while [[ ! -s "$dir/ports" ]]; do
-  kill -0 $pid 2>/dev/null || { cat "$dir/log"; exit 1; }
-  sleep 0.1 # waiting for start-up in a benchmark script, not in a test
-done
-port=$(awk '{print $3}' "$dir/ports")
-base="http://127.0.0.1:$port/v1"
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
-     "$(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"
-echo "bento: $(build/release/bento version), yunshui on $engine, pinned to CPU 0,"\
+bench_machine
+echo "bento: $("$bench_bin" version), yunshui on $engine, pinned to CPU 0,"\
      "threads ${BENTO_BENCH_THREADS:-auto}; wrk on CPU 1, ${secs}s per run"
 
-token=$(curl -sf -H 'Content-Type: application/json' \
-  -d '{"username":"admin","password":"password123"}' "$base/auth/login" |
-  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+token=$(bench_login "${base%/v1}")
 auth="Authorization: Bearer $token"
 
-# the tables exist once the server is up (migrations run at start-up); bento sql writes
-# through the same tokenizer and triggers the server uses
+# the tables exist once the server is up (migrations run at start-up)
 start=$(date +%s%N)
-dburl=${pgurl:-sqlite:$dir/bento.db}
-LC_ALL=C awk -v n="$rows" -f bench/yunshui_materials_seed.awk | build/release/bento sql --db "$dburl"
-if [[ $engine == pg ]]; then
-  echo "VACUUM ANALYZE yunshui_materials" | build/release/bento sql --db "$dburl"
-  # write the seeding's dirty pages now rather than in a checkpoint during the runs (needs
-  # a superuser or pg_checkpoint; skipped otherwise)
-  echo "CHECKPOINT" | build/release/bento sql --db "$dburl" 2>/dev/null || true
-else
-  # fold the WAL into the database file, as the regular checkpoints of a running server
-  # would have done with data written over time
-  echo "PRAGMA wal_checkpoint(TRUNCATE);" | build/release/bento sql --db "$dburl"
-fi
+bench_seed_materials "$bench_bin" "$dburl" "$rows"
 echo "seeded $rows materials in $((($(date +%s%N) - start) / 1000000)) ms;"\
-     "database $(du -sh "$dir" | cut -f1) (sqlite file and WAL; PostgreSQL: elsewhere)"
+     "database $(du -sh "$bench_dir" | cut -f1) (sqlite file and WAL; PostgreSQL: elsewhere)"
 
 list="$base/materials?search=%E9%8B%BC&sort=price&order=desc&page=3&limit=20"
 echo "first request of the list (its total counted, not cached): $(curl -sf -o /dev/null \
@@ -105,24 +67,11 @@ echo "list pagination: $(curl -sf -H "$auth" "$list" |
 id=$(curl -sf -H "$auth" "$list" | sed -n 's/^{"success":true,"data":{"materials":\[{"id":"\([^"]*\)".*/\1/p')
 
 # w CONNECTIONS SCRIPT URL
-w() {
-  taskset -c 1 wrk -t1 -c"$1" -d"${secs}s" -H "$auth" -s "$2" "$3" | grep RESULT
-}
-# cold URL: 30 times, a write (a new revision stamp: no cached total survives it), then
-# the request alone, timed; p50 and max in ms
-cold() {
-  local t=() i
-  for i in $(seq 1 30); do
-    curl -sf -o /dev/null -X PUT -H "$auth" -H 'Content-Type: application/json' \
-      -d "{\"description\":\"冷測 $i\"}" "$base/materials/$id"
-    t+=("$(curl -sf -o /dev/null -w '%{time_total}' -H "$auth" "$1")")
-  done
-  printf '%s\n' "${t[@]}" | sort -n | awk '{v[NR] = $1 * 1000} END {
-    printf "cold p50_ms=%.2f max_ms=%.2f (of %d)\n", v[int((NR + 1) / 2)], v[NR], NR }'
-}
+w() { bench_wrk "$1" "$secs" -H "$auth" -s "$2" "$3"; }
+cold() { echo "cold $(bench_cold "${base%/v1}" "$token" "$id" "$1")"; }
 on() { [[ ",$runs," == *",$1,"* ]]; }
 r=bench/report.lua
-cat bench/yunshui_rare.lua bench/report.lua >"$dir/rare.lua"
+bench_lua rare bench/yunshui_rare.lua
 if on target; then
   for c in 1 8 "$conns"; do
     echo "list search+sort+page, c=$c:  $(w "$c" $r "$list")"
@@ -135,7 +84,7 @@ if on status; then
 fi
 if on rare; then
   for c in 1 8; do
-    echo "list rare term, a new one each request (nothing cached), c=$c:  $(w "$c" "$dir/rare.lua" "$base/materials")"
+    echo "list rare term, a new one each request (nothing cached), c=$c:  $(w "$c" "$bench_dir/rare.lua" "$base/materials")"
   done
 fi
 if on onechar; then

@@ -28,6 +28,10 @@
 #define AUTH_LOCKED "登入失敗次數過多，請稍後再試"
 #define AUTH_EXPIRED_REFRESH "Refresh Token 已過期"
 
+/* What the bearer check reads of the user with the session (bt_session_alive_user), in
+ * this order. */
+#define USER_CHECK_COLUMNS "username, role, is_active"
+
 /* ---- schemas ---- */
 
 static const struct bt_field login_fields[] = {
@@ -396,6 +400,8 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
     const char *sub, *sid, *jti;
     enum bt_session_outcome why;
     struct yunshui_principal *p;
+    struct bt_db_read ahead;
+    size_t nahead;
     struct bt_rows *rows;
     struct bt_db *db;
     int rc;
@@ -416,22 +422,18 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
     db = bt_req_db(rq, err);
     if (!db)
         return err->code;
-    /* the session must be alive (logout, re-use, password change and disabling revoke it)
-     * and the token's own user's */
-    rc = bt_session_alive(yunshui_sessions(rq), db, rq->arena, sid, sub, &why, err);
+    /* one statement: the session must be alive (logout, re-use, password change and
+     * disabling revoke it) and the token's own user's, and its user must exist and be
+     * active; the role is read here, so a role change or a disabled account applies to the
+     * next request (columns: USER_CHECK_COLUMNS). The route's first read, when known, goes
+     * with it: one round trip on PostgreSQL for such a request. */
+    nahead = yunshui_read_ahead(rq, &ahead) ? 1 : 0;
+    rc = bt_session_alive_user(yunshui_sessions(rq), db, rq->arena, sid, sub, &rows, &ahead, nahead,
+                               &why, err);
     if (rc == BT_EAUTH)
         return bad_token(rq, err, why == BT_SESSION_REVOKED ? AUTH_REVOKED : AUTH_BAD_TOKEN);
     if (rc != BT_OK)
         return rc;
-    /* the user must be active, and the role is read here, so a role change or a disabled
-     * account applies to the next request */
-    rc = bt_db_query(db, rq->arena, &rows,
-                     "SELECT username, role, is_active FROM yunshui_users WHERE id = $1",
-                     BT_ARGS(bt_text(sub)), err);
-    if (rc != BT_OK)
-        return rc;
-    if (rows->nrows == 0)
-        return bad_token(rq, err, AUTH_BAD_TOKEN);
     if (!bt_rows_bool(rows, 0, 2, false))
         return bad_token(rq, err, AUTH_DISABLED);
     p = bt_arena_alloc(rq->arena, sizeof(*p));
@@ -441,6 +443,7 @@ int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_pri
     p->jti = jti ? bt_arena_strdup(rq->arena, jti) : "";
     p->sid = bt_arena_strdup(rq->arena, sid);
     p->admin = !strcmp(p->role, "ADMIN");
+    p->ahead = nahead ? ahead.rows : NULL;
     *out = p;
     return BT_OK;
 }
@@ -519,7 +522,9 @@ static int check_default_admins(struct bt_db *db, struct bt_arena *a, struct bt_
 
 int yunshui_session_store_init(struct bt_session_store *st, int64_t ttl_s, struct bt_err *err)
 {
-    return bt_session_store_init(st, "yunshui_sessions", "yunshui_refresh_tokens", ttl_s, err);
+    int rc = bt_session_store_init(st, "yunshui_sessions", "yunshui_refresh_tokens", ttl_s, err);
+
+    return rc == BT_OK ? bt_session_store_users(st, "yunshui_users", USER_CHECK_COLUMNS, err) : rc;
 }
 
 int yunshui_auth_init(struct bt_app_ctx *ctx, struct yunshui_state *st, struct bt_err *err)

@@ -541,8 +541,24 @@ int yunshui_material_list(struct bt_req *rq, struct bt_res *rs, struct bt_err *e
 
 /* ---- get ---- */
 
+static const char mat_get_sql[] = "SELECT " MAT_COLUMNS " FROM yunshui_materials WHERE id = $1";
+
+bool yunshui_read_ahead(struct bt_req *rq, struct bt_db_read *out)
+{
+    struct bt_val *arg;
+    char id[37];
+
+    if (!rq->route || rq->route->handler != yunshui_material_get || !mat_path_id(rq, id))
+        return false;
+    arg = bt_arena_alloc(rq->arena, sizeof(*arg));
+    *arg = bt_text(bt_arena_strdup(rq->arena, id));
+    *out = (struct bt_db_read){.sql = mat_get_sql, .args = arg, .nargs = 1};
+    return true;
+}
+
 int yunshui_material_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *err)
 {
+    const struct yunshui_principal *me = yunshui_me(rq);
     struct bt_rows *rows;
     struct bt_db *db;
     char id[37];
@@ -550,11 +566,12 @@ int yunshui_material_get(struct bt_req *rq, struct bt_res *rs, struct bt_err *er
 
     if (!mat_path_id(rq, id))
         return mat_not_found(rq, err);
+    /* read with the bearer check (yunshui_read_ahead) */
+    if (me && me->ahead)
+        return mat_reply(rq, rs, 200, me->ahead, err);
     if (!(db = mat_db(rq, err, &rc)))
         return rc;
-    rc = bt_db_query(db, rq->arena, &rows,
-                     "SELECT " MAT_COLUMNS " FROM yunshui_materials WHERE id = $1",
-                     BT_ARGS(bt_text(id)), err);
+    rc = bt_db_query(db, rq->arena, &rows, mat_get_sql, BT_ARGS(bt_text(id)), err);
     if (rc != BT_OK)
         return rc;
     return mat_reply(rq, rs, 200, rows, err);

@@ -31,6 +31,9 @@ struct yunshui_principal {
     const char *jti;  /* the token's id */
     const char *sid;  /* the login session (refresh-token family) the token belongs to */
     bool admin;
+    /* the rows of the route's first read when the bearer check fetched them with the
+     * session (yunshui_read_ahead), else NULL */
+    struct bt_rows *ahead;
 };
 
 static inline const struct yunshui_principal *yunshui_me(const struct bt_req *rq)
@@ -129,6 +132,12 @@ extern const struct bt_route yunshui_routes[];
  *  Also refuses tokens of a revoked session (logout) and of a disabled user. */
 int yunshui_token_check(struct bt_req *rq, const char *token, struct yunshui_principal **out,
                         struct bt_err *err);
+
+/** The first read of the request's route when the request alone says what it is, to go with
+ *  the bearer check in one round trip (PostgreSQL): true with *out filled (arena-owned
+ *  arguments), and the handler then finds the rows in yunshui_me(rq)->ahead. A read only:
+ *  it runs before the check's verdict. So far GET /materials/:id. (materials.c) */
+bool yunshui_read_ahead(struct bt_req *rq, struct bt_db_read *out);
 
 /** Create the development admin if there are no users; in production refuse a default
  *  secret or an ADMIN whose password is still the default. (auth.c) */

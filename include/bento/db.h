@@ -139,6 +139,30 @@ int bt_db_backup(const char *url, const char *path, struct bt_err *err);
 int bt_db_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, const char *sql,
                 const struct bt_val *args, size_t nargs, struct bt_err *err);
 
+/* One read of bt_db_query_batch: the statement in, its rows out. */
+struct bt_db_read {
+    const char *sql;
+    const struct bt_val *args;
+    size_t nargs;
+    struct bt_rows *rows; /* set by bt_db_query_batch (arena-owned), NULL until then */
+};
+
+/* The most reads bt_db_query_batch takes at once. */
+#define BT_DB_BATCH_MAX 8
+
+/** Run n reads (1..BT_DB_BATCH_MAX) in order, each as bt_db_query would, in one round trip
+ *  to PostgreSQL (libpq's pipeline mode: the statements go out together, then the results
+ *  come back); on SQLite, which has no round trips, one after the other. For reads known
+ *  together, e.g. a per-request check and the read that follows it: every read runs, so a
+ *  read after a check must be one whose rows the caller may simply throw away when the check
+ *  refuses. Stops at the first failure: its status and err, and no read's rows (on
+ *  PostgreSQL the reads after it are not run either). Outside a transaction PostgreSQL runs
+ *  the batch as one implicit transaction; reads only, so that changes nothing. Under a guard
+ *  (bt_db_guard) a PostgreSQL batch has one statement's deadline in all, SQLite each read
+ *  its own. n out of range: BT_EINTERNAL. */
+int bt_db_query_batch(struct bt_db *db, struct bt_arena *a, struct bt_db_read *reads, size_t n,
+                      struct bt_err *err);
+
 /** Run a statement that returns no rows; *changed gets the affected row count (may be NULL). */
 int bt_db_exec(struct bt_db *db, int64_t *changed, const char *sql, const struct bt_val *args,
                size_t nargs, struct bt_err *err);

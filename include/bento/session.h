@@ -7,7 +7,8 @@
  *       housekeeping of expired tokens.
  * Must not: store, log or put into a struct bt_err a refresh token (only its SHA-256 hex is
  *           stored); know anything about the app's users (roles, passwords, whether an
- *           account is enabled: see bt_session_check_fn); choose user-facing words.
+ *           account is enabled: see bt_session_check_fn; bt_session_alive_user reads the
+ *           columns an app names and leaves their meaning to it); choose user-facing words.
  *
  * Table layout. The names are the app's (validated by bt_session_store_init); the columns
  * are fixed. Portable subset, timestamps written by this module as ISO-8601 UTC text with
@@ -49,14 +50,21 @@
 #define BENTO_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct bt_arena;
 struct bt_db;
+struct bt_db_read;
 struct bt_err;
+struct bt_rows;
 
 /* Longest table name accepted (PostgreSQL truncates identifiers after 63 bytes). */
 #define BT_SESSION_TABLE_MAX 63
+/* Longest column list bt_session_store_users accepts, and the room for the statement it
+ * builds from it. */
+#define BT_SESSION_USER_COLUMNS_MAX 255
+#define BT_SESSION_ALIVE_SQL_MAX 640
 
 /* Where an app keeps its sessions. Fill it with bt_session_store_init, once, at start-up.
  * The table names are spliced into the SQL text (identifiers cannot be bound), which is safe
@@ -69,6 +77,9 @@ struct bt_session_store {
     int64_t refresh_ttl_s;      /* lifetime of each refresh token from its issue, > 0 */
     bool checked;               /* set by bt_session_store_init only; the calls below refuse
                                    (BT_EINTERNAL, no SQL run) a store without it */
+    /* set by bt_session_store_users only: bt_session_alive_user's statement, "" without */
+    char alive_user_sql[BT_SESSION_ALIVE_SQL_MAX];
+    size_t user_ncols; /* columns bt_session_alive_user hands back */
 };
 
 /* Why a call refused, for the app's wording (also BT_SESSION_OK on success). */
@@ -141,6 +152,34 @@ int bt_session_refresh(const struct bt_session_store *st, struct bt_db *db, stru
 int bt_session_alive(const struct bt_session_store *st, struct bt_db *db, struct bt_arena *a,
                      const char *sid, const char *user_id, enum bt_session_outcome *outcome,
                      struct bt_err *err);
+
+/** Name the app's users table for bt_session_alive_user, on a store bt_session_store_init
+ *  filled: users_table (the same rules as the session tables' names, and neither of them)
+ *  has its key in a column "id" that the sessions' user_id holds; columns is the list to
+ *  read from it, comma-separated identifiers ([a-z_][a-z0-9_]* of at most
+ *  BT_SESSION_TABLE_MAX bytes, optional spaces after a comma, BT_SESSION_USER_COLUMNS_MAX
+ *  bytes in all), e.g. "username, role, is_active".
+ *  Borrowed like the table names (string literals). BT_OK, or BT_EINVAL naming the
+ *  argument (the store is then without users: everything but bt_session_alive_user works);
+ *  BT_EINTERNAL on a store without bt_session_store_init. */
+int bt_session_store_users(struct bt_session_store *st, const char *users_table,
+                           const char *columns, struct bt_err *err);
+
+/** bt_session_alive and the session's user row in one statement (the per-request check of
+ *  an app that reads its user on every request, e.g. whether the account is enabled, which
+ *  this module leaves to the app). The same refusals as bt_session_alive, checked in the
+ *  same order, and a session whose user row no longer exists is BT_SESSION_UNKNOWN; on BT_OK
+ *  *user is one row (arena-owned) of the columns given to bt_session_store_users, in their
+ *  order. A store without bt_session_store_users: BT_EINTERNAL, no SQL run.
+ *  ahead[0..nahead) (nahead < BT_DB_BATCH_MAX; ahead may be NULL when nahead is 0) are reads
+ *  the caller will need once the check passes, e.g. the request's first read when the route
+ *  makes it known: they go with the check in one round trip (bt_db_query_batch), so they run
+ *  whatever the check finds, and their rows are handed back (ahead[i].rows) only on BT_OK:
+ *  reads only, whose rows are thrown away on a refusal. */
+int bt_session_alive_user(const struct bt_session_store *st, struct bt_db *db, struct bt_arena *a,
+                          const char *sid, const char *user_id, struct bt_rows **user,
+                          struct bt_db_read *ahead, size_t nahead, enum bt_session_outcome *outcome,
+                          struct bt_err *err);
 
 /* Revocation. reason is stored in revoked_reason (non-empty: "logout", "password", ...).
  * A revoked session stays revoked: its refresh tokens are refused and bt_session_alive

@@ -123,18 +123,23 @@ int bt_jwt_verify_key(struct bt_arena *a, const char *token, const void *key, si
         !segment_ok(dot1 + 1, (size_t)(dot2 - dot1 - 1)) || !segment_ok(sig, siglen))
         return invalid(err); /* a third '.' fails here too: it is not in the alphabet */
 
-    header = segment_object(a, token, (size_t)(dot1 - token));
-    if (!header)
-        return invalid(err);
-    alg = json_object_get(header, "alg");
-    if (!json_is_string(alg) || strcmp(json_string_value(alg), "HS256") != 0)
-        return invalid(err);
-    typ = json_object_get(header, "typ");
-    if (typ && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))
-        return invalid(err);
-    /* RFC 7515 4.1.11: extensions listed in crit must be understood; we understand none. */
-    if (json_object_get(header, "crit"))
-        return invalid(err);
+    /* The header bento writes, byte for byte, says HS256, JWT and nothing else: no need to
+     * decode and parse it on every request. Any other header is read and checked. */
+    if ((size_t)(dot1 - token) != sizeof(jwt_header_b64) - 1 ||
+        memcmp(token, jwt_header_b64, sizeof(jwt_header_b64) - 1) != 0) {
+        header = segment_object(a, token, (size_t)(dot1 - token));
+        if (!header)
+            return invalid(err);
+        alg = json_object_get(header, "alg");
+        if (!json_is_string(alg) || strcmp(json_string_value(alg), "HS256") != 0)
+            return invalid(err);
+        typ = json_object_get(header, "typ");
+        if (typ && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))
+            return invalid(err);
+        /* RFC 7515 4.1.11: extensions listed in crit must be understood; we understand none */
+        if (json_object_get(header, "crit"))
+            return invalid(err);
+    }
 
     if (bt_base64url_decode(a, sig, siglen, &got, &gotlen) < 0 || gotlen != sizeof(want))
         return invalid(err);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * session.c - login sessions as refresh-token families (include/bento/session.h).
  * Owns: the session and refresh-token SQL over the app's two tables, rotation with re-use
- *       detection, revocation, the liveness check, housekeeping at login.
- * Must not: splice anything but the two table names validated by bt_session_store_init into
- *           SQL text; keep or log a plain refresh token; read the app's other tables.
+ *       detection, revocation, the liveness check (alone or with the app's user row, one
+ *       statement), housekeeping at login.
+ * Must not: splice anything but the table and column names validated by
+ *           bt_session_store_init and bt_session_store_users into SQL text; keep or log a
+ *           plain refresh token; read the app's other tables (its users table only in the
+ *           statement bt_session_store_users builds).
  *
  * Why the exchange is one transaction with a guarded UPDATE: on SQLite bt_db_begin is
  * BEGIN IMMEDIATE, so two exchanges of one token run one after the other and the second sees
@@ -65,6 +68,72 @@ int bt_session_store_init(struct bt_session_store *st, const char *sessions_tabl
     st->tokens_table = tokens_table;
     st->refresh_ttl_s = refresh_ttl_s;
     st->checked = true;
+    return BT_OK;
+}
+
+/* "a, b_2, c": identifiers as table_name_ok takes them, a comma and optional spaces between;
+ * each goes into out as "u.<name>", ", "-separated. false when it is not such a list or
+ * out (n bytes) is too small. */
+static bool user_columns(const char *s, char *out, size_t n, size_t *ncols)
+{
+    size_t len = 0;
+
+    *ncols = 0;
+    if (!s || strlen(s) > BT_SESSION_USER_COLUMNS_MAX)
+        return false;
+    for (;;) {
+        size_t k = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+        int w;
+        if (k == 0 || k > BT_SESSION_TABLE_MAX || (s[0] >= '0' && s[0] <= '9'))
+            return false;
+        w = snprintf(out + len, n - len, "%su.%.*s", *ncols ? ", " : "", (int)k, s);
+        if (w < 0 || (size_t)w >= n - len)
+            return false;
+        len += (size_t)w;
+        ++*ncols;
+        s += k;
+        if (!*s)
+            return true;
+        if (*s++ != ',')
+            return false;
+        s += strspn(s, " ");
+    }
+}
+
+int bt_session_store_users(struct bt_session_store *st, const char *users_table,
+                           const char *columns, struct bt_err *err)
+{
+    char cols[BT_SESSION_ALIVE_SQL_MAX];
+    size_t ncols;
+    int w;
+
+    if (!st || !st->checked)
+        return bt_fail(err, BT_EINTERNAL, NULL,
+                       "bt_session_store_users on a store without bt_session_store_init");
+    st->alive_user_sql[0] = '\0';
+    st->user_ncols = 0;
+    if (!table_name_ok(users_table) || !strcmp(users_table, st->sessions_table) ||
+        !strcmp(users_table, st->tokens_table))
+        return bt_fail(err, BT_EINVAL, "users_table",
+                       "session store: users table name must match [a-z_][a-z0-9_]* (at most %d "
+                       "bytes) and not be a session table",
+                       BT_SESSION_TABLE_MAX);
+    if (!user_columns(columns, cols, sizeof(cols), &ncols))
+        return bt_fail(err, BT_EINVAL, "columns",
+                       "session store: user columns must be a comma-separated list of "
+                       "[a-z_][a-z0-9_]* (at most %d bytes)",
+                       BT_SESSION_USER_COLUMNS_MAX);
+    /* the session's columns first (the check), then u.id (is the user row there?), then the
+     * app's; a LEFT JOIN so that a session without its user tells itself apart from none */
+    w = snprintf(st->alive_user_sql, sizeof(st->alive_user_sql),
+                 "SELECT s.user_id, s.revoked_at, u.id, %s FROM %s s LEFT JOIN %s u"
+                 " ON u.id = s.user_id WHERE s.id = $1",
+                 cols, st->sessions_table, users_table);
+    if (w < 0 || (size_t)w >= sizeof(st->alive_user_sql)) {
+        st->alive_user_sql[0] = '\0';
+        return bt_fail(err, BT_EINVAL, "columns", "session store: user columns too long");
+    }
+    st->user_ncols = ncols;
     return BT_OK;
 }
 
@@ -322,6 +391,73 @@ int bt_session_alive(const struct bt_session_store *st, struct bt_db *db, struct
         return refuse(err, BT_SESSION_UNKNOWN, outcome);
     if (!bt_rows_isnull(rows, 0, 1))
         return refuse(err, BT_SESSION_REVOKED, outcome);
+    if (outcome)
+        *outcome = BT_SESSION_OK;
+    return BT_OK;
+}
+
+/* Columns of bt_session_alive_user's statement before the app's. */
+enum { A_USER, A_REVOKED, A_UID, A_NFIXED };
+
+/* A refusal of bt_session_alive_user: the reads ahead keep no rows. */
+static int refuse_user(struct bt_err *err, enum bt_session_outcome o,
+                       enum bt_session_outcome *outcome, struct bt_db_read *ahead, size_t nahead)
+{
+    for (size_t i = 0; i < nahead; i++)
+        ahead[i].rows = NULL;
+    return refuse(err, o, outcome);
+}
+
+int bt_session_alive_user(const struct bt_session_store *st, struct bt_db *db, struct bt_arena *a,
+                          const char *sid, const char *user_id, struct bt_rows **user,
+                          struct bt_db_read *ahead, size_t nahead, enum bt_session_outcome *outcome,
+                          struct bt_err *err)
+{
+    struct bt_db_read reads[BT_DB_BATCH_MAX];
+    struct bt_val arg = bt_text(sid);
+    struct bt_rows *rows, *u;
+    int rc = store_ok(st, err);
+
+    *user = NULL;
+    if (outcome)
+        *outcome = BT_SESSION_UNKNOWN;
+    for (size_t i = 0; ahead && i < nahead; i++)
+        ahead[i].rows = NULL;
+    if (rc != BT_OK)
+        return rc;
+    if (!st->alive_user_sql[0])
+        return bt_fail(err, BT_EINTERNAL, NULL,
+                       "bt_session_alive_user on a store without bt_session_store_users");
+    if (nahead >= BT_DB_BATCH_MAX || (nahead && !ahead))
+        return bt_fail(err, BT_EINTERNAL, NULL, "bt_session_alive_user: at most %d reads ahead",
+                       BT_DB_BATCH_MAX - 1);
+    if (empty(sid) || empty(user_id))
+        return refuse(err, BT_SESSION_UNKNOWN, outcome);
+    /* the check first, then the reads ahead: one round trip on PostgreSQL */
+    reads[0] = (struct bt_db_read){.sql = st->alive_user_sql, .args = &arg, .nargs = 1};
+    for (size_t i = 0; i < nahead; i++)
+        reads[i + 1] = ahead[i];
+    rc = bt_db_query_batch(db, a, reads, nahead + 1, err);
+    if (rc != BT_OK)
+        return rc;
+    rows = reads[0].rows;
+    for (size_t i = 0; i < nahead; i++)
+        ahead[i].rows = reads[i + 1].rows;
+    /* bt_session_alive's checks in its order, then the user row */
+    if (rows->nrows == 0 || strcmp(bt_rows_text(rows, 0, A_USER), user_id) != 0)
+        return refuse_user(err, BT_SESSION_UNKNOWN, outcome, ahead, nahead);
+    if (!bt_rows_isnull(rows, 0, A_REVOKED))
+        return refuse_user(err, BT_SESSION_REVOKED, outcome, ahead, nahead);
+    if (bt_rows_isnull(rows, 0, A_UID) || rows->ncols != A_NFIXED + st->user_ncols)
+        return refuse_user(err, BT_SESSION_UNKNOWN, outcome, ahead, nahead);
+    /* the one row's app columns, in place: a row is contiguous */
+    u = bt_arena_alloc(a, sizeof(*u));
+    u->nrows = 1;
+    u->ncols = st->user_ncols;
+    u->names = rows->names + A_NFIXED;
+    u->kinds = rows->kinds + A_NFIXED;
+    u->cells = rows->cells + A_NFIXED;
+    *user = u;
     if (outcome)
         *outcome = BT_SESSION_OK;
     return BT_OK;

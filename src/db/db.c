@@ -340,6 +340,38 @@ int bt_db_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, cons
     return after_stmt(db, db->ops->query(db, a, out, sql, args, nargs, err));
 }
 
+int bt_db_query_batch(struct bt_db *db, struct bt_arena *a, struct bt_db_read *reads, size_t n,
+                      struct bt_err *err)
+{
+    int rc;
+
+    if (n == 0 || n > BT_DB_BATCH_MAX)
+        return bt_fail(err, BT_EINTERNAL, NULL, "bt_db_query_batch: 1 to %d reads, not %zu",
+                       BT_DB_BATCH_MAX, n);
+    for (size_t i = 0; i < n; i++)
+        reads[i].rows = NULL;
+    rc = check_tx(db, err);
+    if (rc != BT_OK)
+        return rc;
+    if (db->ops->query_batch) {
+        /* one round trip: one statement's deadline for all of it */
+        if ((rc = guard_start(db, err)) == BT_OK)
+            rc = db->ops->query_batch(db, a, reads, n, err);
+        rc = after_stmt(db, rc);
+    } else {
+        for (size_t i = 0; i < n && rc == BT_OK; i++) {
+            if ((rc = guard_start(db, err)) == BT_OK)
+                rc = db->ops->query(db, a, &reads[i].rows, reads[i].sql, reads[i].args,
+                                    reads[i].nargs, err);
+            rc = after_stmt(db, rc);
+        }
+    }
+    if (rc != BT_OK) /* the documented all-or-nothing */
+        for (size_t i = 0; i < n; i++)
+            reads[i].rows = NULL;
+    return rc;
+}
+
 int bt_db_exec(struct bt_db *db, int64_t *changed, const char *sql, const struct bt_val *args,
                size_t nargs, struct bt_err *err)
 {

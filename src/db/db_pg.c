@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * db_pg.c - the PostgreSQL back end over libpq: connect (UTF8, TimeZone UTC), run one
- * statement with text-format parameters, type results by column OID so the JSON matches the
- * SQLite back end, and tell "the server is not there" (503, the pool reconnects) from "this
- * statement failed" (500).
+ * db_pg.c - the PostgreSQL back end over libpq: connect (UTF8, TimeZone UTC, no parallel
+ * workers or JIT unless configured otherwise), run one statement with text-format
+ * parameters (or several reads in one round trip), type results by column OID so the JSON
+ * matches the SQLite back end, and tell "the server is not there" (503, the pool
+ * reconnects) from "this statement failed" (500).
  * Must not: change the URL it is given (tests pass search_path in options=; our connection
  * defaults go before it, so the URL overrides them); splice values into SQL; print libpq
  * notices (they would interleave with the JSON log on stderr).
@@ -102,6 +103,19 @@ static const char *const pg_default_keys[] = {
 static const char *const pg_default_values[] = {"1", "5", "2", "3", "10000"};
 #define PG_NDEFAULTS (sizeof(pg_default_keys) / sizeof(pg_default_keys[0]))
 
+/* Session settings, one round trip after connecting (docs/DATABASE.md, "Connection
+ * settings"): UTC always; and, unless the URL's options (-c name=value), ALTER DATABASE ...
+ * SET or ALTER ROLE ... SET chose a value of their own, no parallel workers (on a small host
+ * shared with bento, starting them costs more than they save: a 1-character search count
+ * took 12 ms with two and 8 ms without) and no JIT compilation (bento's statements are
+ * short; compiling one costs 5-30 ms whenever the planner overestimates it). */
+static const char pg_session_sql[] =
+    "SET TimeZone TO 'UTC';"
+    "SELECT set_config(d.name, d.value, false)"
+    " FROM (VALUES ('max_parallel_workers_per_gather', '0'), ('jit', 'off')) AS d (name, value)"
+    " WHERE NOT EXISTS (SELECT 1 FROM pg_settings s WHERE s.name = d.name"
+    " AND s.source IN ('client', 'database', 'user', 'database user'))";
+
 /* connect_timeout for a connect that may take timeout_ms (<= 0: start-up and the CLI, 10 s).
  * libpq counts whole seconds and treats less than 2 as 2. */
 static int connect_seconds(int timeout_ms)
@@ -151,11 +165,11 @@ static int pg_open(const char *url, int timeout_ms, struct bt_db **out, struct b
         pg_close(&p->base);
         return rc;
     }
-    res = PQexec(p->conn, "SET TimeZone TO 'UTC'");
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    res = PQexec(p->conn, pg_session_sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
         PQclear(res);
-        rc = bt_fail(err, BT_EUNAVAILABLE, NULL, "pg: cannot set time zone: %s", msg);
+        rc = bt_fail(err, BT_EUNAVAILABLE, NULL, "pg: cannot apply session settings: %s", msg);
         pg_close(&p->base);
         return rc;
     }
@@ -450,42 +464,64 @@ static bool stale_statement(const PGresult *r)
     return state && (!strcmp(state, "26000") || !strcmp(state, "0A000"));
 }
 
+/* A statement's arguments as libpq's text parameters. */
+struct pg_params {
+    const char **values; /* NULL when there are none */
+    char (*bufs)[32];    /* the text of numbers */
+};
+
+static void pg_params_free(struct pg_params *prm)
+{
+    free(prm->values);
+    free(prm->bufs);
+    prm->values = NULL;
+    prm->bufs = NULL;
+}
+
+static int pg_params(struct pg_params *prm, const struct bt_val *args, size_t nargs,
+                     struct bt_err *err)
+{
+    memset(prm, 0, sizeof(*prm));
+    if (nargs > 65535)
+        return bt_fail(err, BT_EDB, NULL, "pg: too many arguments");
+    if (!nargs)
+        return BT_OK;
+    prm->values = calloc(nargs, sizeof(*prm->values));
+    prm->bufs = calloc(nargs, sizeof(*prm->bufs));
+    if (!prm->values || !prm->bufs) {
+        pg_params_free(prm);
+        return bt_fail(err, BT_EDB, NULL, "pg: out of memory");
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        switch (args[i].type) {
+        case BT_V_NULL: prm->values[i] = NULL; break;
+        case BT_V_TEXT: prm->values[i] = args[i].u.s; break;
+        case BT_V_I64:
+            snprintf(prm->bufs[i], sizeof(prm->bufs[i]), "%lld", (long long)args[i].u.i);
+            prm->values[i] = prm->bufs[i];
+            break;
+        case BT_V_F64:
+            snprintf(prm->bufs[i], sizeof(prm->bufs[i]), "%.17g", args[i].u.f);
+            prm->values[i] = prm->bufs[i];
+            break;
+        case BT_V_BOOL: prm->values[i] = args[i].u.b ? "t" : "f"; break;
+        default:
+            pg_params_free(prm);
+            return bt_fail(err, BT_EDB, NULL, "pg: bad argument type for $%zu", i + 1);
+        }
+    }
+    return BT_OK;
+}
+
 /* Run one statement with text parameters; *res is a result that succeeded. */
 static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, size_t nargs,
                   PGresult **res, struct bt_err *err)
 {
-    const char **values = NULL;
-    char(*bufs)[32] = NULL;
-    int rc = BT_OK;
+    struct pg_params prm;
+    int rc;
 
     *res = NULL;
-    if (nargs > 65535)
-        return bt_fail(err, BT_EDB, NULL, "pg: too many arguments");
-    if (nargs) {
-        values = calloc(nargs, sizeof(*values));
-        bufs = calloc(nargs, sizeof(*bufs));
-        if (!values || !bufs) {
-            free(values);
-            free(bufs);
-            return bt_fail(err, BT_EDB, NULL, "pg: out of memory");
-        }
-    }
-    for (size_t i = 0; i < nargs; i++) {
-        switch (args[i].type) {
-        case BT_V_NULL: values[i] = NULL; break;
-        case BT_V_TEXT: values[i] = args[i].u.s; break;
-        case BT_V_I64:
-            snprintf(bufs[i], sizeof(bufs[i]), "%lld", (long long)args[i].u.i);
-            values[i] = bufs[i];
-            break;
-        case BT_V_F64:
-            snprintf(bufs[i], sizeof(bufs[i]), "%.17g", args[i].u.f);
-            values[i] = bufs[i];
-            break;
-        case BT_V_BOOL: values[i] = args[i].u.b ? "t" : "f"; break;
-        default: rc = bt_fail(err, BT_EDB, NULL, "pg: bad argument type for $%zu", i + 1); break;
-        }
-    }
+    rc = pg_params(&prm, args, nargs, err);
     for (int attempt = 0; rc == BT_OK; attempt++) {
         struct pg_stmt *e = stmt_get(p, sql, (int)nargs, &rc, err);
         char name[16];
@@ -495,8 +531,8 @@ static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, s
             break;
         snprintf(name, sizeof(name), "bt%u", e->id);
         if (!guarded(p))
-            r = PQexecPrepared(p->conn, name, (int)nargs, values, NULL, NULL, 0);
-        else if (PQsendQueryPrepared(p->conn, name, (int)nargs, values, NULL, NULL, 0))
+            r = PQexecPrepared(p->conn, name, (int)nargs, prm.values, NULL, NULL, 0);
+        else if (PQsendQueryPrepared(p->conn, name, (int)nargs, prm.values, NULL, NULL, 0))
             r = pg_guarded_result(p);
         else
             r = NULL;
@@ -507,8 +543,10 @@ static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, s
         }
         if (stale_statement(r)) {
             stmt_forget(p, e, true);
-            /* outside a transaction nothing was lost: prepare it again and run it now */
-            if (attempt == 0 && PQtransactionStatus(p->conn) == PQTRANS_IDLE) {
+            /* outside a transaction nothing was lost: prepare it again and run it now; and
+             * a failed transaction must still end (the server parses ROLLBACK even then) */
+            if (attempt == 0 &&
+                (PQtransactionStatus(p->conn) == PQTRANS_IDLE || !strcmp(sql, "ROLLBACK"))) {
                 PQclear(r);
                 continue;
             }
@@ -516,8 +554,7 @@ static int pg_run(struct pg_db *p, const char *sql, const struct bt_val *args, s
         rc = pg_fail(p, r, err);
         PQclear(r);
     }
-    free(values);
-    free(bufs);
+    pg_params_free(&prm);
     return rc;
 }
 
@@ -555,15 +592,9 @@ static void set_cell(struct bt_arena *a, struct bt_cell *cell, const char *s, si
     cell->len = n;
 }
 
-static int pg_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, const char *sql,
-                    const struct bt_val *args, size_t nargs, struct bt_err *err)
+/* The rows of a result that succeeded, copied into the arena. */
+static struct bt_rows *pg_rows(struct bt_arena *a, const PGresult *res)
 {
-    struct pg_db *p = pg(db);
-    PGresult *res;
-    int rc = pg_run(p, sql, args, nargs, &res, err);
-
-    if (rc != BT_OK)
-        return rc;
     size_t ncols = (size_t)PQnfields(res), nrows = (size_t)PQntuples(res);
     struct bt_rows *rows = bt_arena_alloc(a, sizeof(*rows));
     rows->nrows = nrows;
@@ -607,8 +638,19 @@ static int pg_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, 
             set_cell(a, cell, v, strlen(v));
         }
     }
+    return rows;
+}
+
+static int pg_query(struct bt_db *db, struct bt_arena *a, struct bt_rows **out, const char *sql,
+                    const struct bt_val *args, size_t nargs, struct bt_err *err)
+{
+    PGresult *res;
+    int rc = pg_run(pg(db), sql, args, nargs, &res, err);
+
+    if (rc != BT_OK)
+        return rc;
+    *out = pg_rows(a, res);
     PQclear(res);
-    *out = rows;
     return BT_OK;
 }
 
@@ -648,6 +690,140 @@ struct pg_conn *bt_db_pg_conn(struct bt_db *db)
     return pg(db)->conn;
 }
 
+/* ---- reads in one round trip (bt_db_query_batch) ----
+ *
+ * libpq's pipeline mode: every statement is prepared first (one seen for the first time on
+ * this connection costs its own Parse round trip, once), then all the Bind/Execute messages
+ * go out with one Sync and the results come back in order. After a statement fails the
+ * server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED). A stale cached statement
+ * (see pg_run) is prepared again and, outside a transaction, the batch run again (at most
+ * once per statement). */
+
+#ifdef LIBPQ_HAS_PIPELINING
+
+/* The connection is in an unknown state inside a pipeline: give it up (the pool replaces
+ * it). A batch the guard gave up on fails as a stopped statement does. */
+static int batch_lost(struct pg_db *p, struct bt_err *err)
+{
+    char msg[400];
+
+    p->base.broken = true;
+    if (p->base.stop)
+        return bt_db_fail_stopped(&p->base, err);
+    one_line(PQerrorMessage(p->conn), msg, sizeof(msg));
+    return bt_db_fail(&p->base, err, BT_EUNAVAILABLE, NULL, msg[0] ? msg : "pipeline failed");
+}
+
+/* The next result of the pipeline; under the guard (see pg_wait) awaited until the deadline,
+ * a cancel sent past it. NULL when there is none to read: the connection failed or was given
+ * up (then broken). */
+static PGresult *batch_result(struct pg_db *p, uint64_t *grace_end)
+{
+    if (guarded(p) && !pg_wait(p, grace_end))
+        return NULL;
+    return PQgetResult(p->conn);
+}
+
+/* One try: BT_OK with every read's rows set; or *bad, the first failed result (the caller
+ * clears it), with *stale its statement when that was stale; or the connection's failure. */
+static int batch_once(struct pg_db *p, struct bt_arena *a, struct bt_db_read *reads, size_t n,
+                      const struct pg_params *prm, PGresult **bad, struct pg_stmt **stale,
+                      struct bt_err *err)
+{
+    struct pg_stmt *stmts[BT_DB_BATCH_MAX];
+    uint64_t grace_end = 0;
+    PGresult *r;
+    size_t got;
+    int rc = BT_OK;
+
+    *bad = NULL;
+    *stale = NULL;
+    for (size_t i = 0; i < n; i++) {
+        stmts[i] = stmt_get(p, reads[i].sql, (int)reads[i].nargs, &rc, err);
+        if (!stmts[i])
+            return rc;
+    }
+    if (!PQenterPipelineMode(p->conn))
+        return batch_lost(p, err);
+    for (size_t i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "bt%u", stmts[i]->id);
+        if (!PQsendQueryPrepared(p->conn, name, (int)reads[i].nargs, prm[i].values, NULL, NULL, 0))
+            return batch_lost(p, err);
+    }
+    if (!PQpipelineSync(p->conn))
+        return batch_lost(p, err);
+    /* each statement's result and the NULL after it, then the Sync's */
+    for (got = 0; got < n; got++) {
+        ExecStatusType st;
+        if (!(r = batch_result(p, &grace_end)))
+            break;
+        st = PQresultStatus(r);
+        if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && !*bad) {
+            reads[got].rows = pg_rows(a, r);
+        } else if (st != PGRES_PIPELINE_ABORTED && st != PGRES_TUPLES_OK &&
+                   st != PGRES_COMMAND_OK && !*bad) {
+            *bad = r;
+            if (stale_statement(r))
+                *stale = stmts[got];
+            r = NULL;
+        }
+        PQclear(r);
+        if ((r = batch_result(p, &grace_end)) || p->base.broken) {
+            PQclear(r);
+            break;
+        }
+    }
+    r = got == n ? batch_result(p, &grace_end) : NULL;
+    if (PQresultStatus(r) != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(p->conn)) {
+        /* out of step with the server, or it went: nothing on this connection can be trusted */
+        PQclear(r);
+        PQclear(*bad);
+        *bad = NULL;
+        *stale = NULL;
+        return batch_lost(p, err);
+    }
+    PQclear(r);
+    return *bad ? BT_EDB : BT_OK;
+}
+
+static int pg_query_batch(struct bt_db *db, struct bt_arena *a, struct bt_db_read *reads, size_t n,
+                          struct bt_err *err)
+{
+    struct pg_db *p = pg(db);
+    struct pg_params prm[BT_DB_BATCH_MAX] = {0};
+    int rc = BT_OK;
+
+    for (size_t i = 0; i < n && rc == BT_OK; i++)
+        rc = pg_params(&prm[i], reads[i].args, reads[i].nargs, err);
+    for (int attempt = 0; rc == BT_OK; attempt++) {
+        struct pg_stmt *stale;
+        PGresult *bad;
+        rc = batch_once(p, a, reads, n, prm, &bad, &stale, err);
+        if (!bad)
+            break;
+        if (stale) {
+            stmt_forget(p, stale, true);
+            /* outside a transaction nothing was lost: prepare it again and run them now (each
+             * try finds one stale statement: after DISCARD ALL every one of them is) */
+            if ((size_t)attempt < n && PQtransactionStatus(p->conn) == PQTRANS_IDLE) {
+                PQclear(bad);
+                for (size_t i = 0; i < n; i++)
+                    reads[i].rows = NULL;
+                rc = BT_OK;
+                continue;
+            }
+        }
+        rc = pg_fail(p, bad, err);
+        PQclear(bad);
+    }
+    for (size_t i = 0; i < n; i++)
+        pg_params_free(&prm[i]);
+    return rc;
+}
+
+#endif
+
 const struct bt_db_ops bt_db_pg_ops = {
     .engine = BT_ENGINE_PG,
     .name = "pg",
@@ -659,4 +835,7 @@ const struct bt_db_ops bt_db_pg_ops = {
     .query = pg_query,
     .exec = pg_exec,
     .exec_script = pg_exec_script,
+#ifdef LIBPQ_HAS_PIPELINING
+    .query_batch = pg_query_batch,
+#endif
 };

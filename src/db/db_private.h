@@ -38,6 +38,10 @@ struct bt_db_ops {
     int (*exec)(struct bt_db *db, int64_t *changed, const char *sql, const struct bt_val *args,
                 size_t nargs, struct bt_err *err);
     int (*exec_script)(struct bt_db *db, const char *sql, struct bt_err *err);
+    /* Optional: n reads in one round trip (bt_db_query_batch; 1 <= n <= BT_DB_BATCH_MAX); the
+     * rows of those that succeeded before a failure may be set. NULL: one query at a time. */
+    int (*query_batch)(struct bt_db *db, struct bt_arena *a, struct bt_db_read *reads, size_t n,
+                       struct bt_err *err);
     /* The guard was set or removed (db->timeout_ns, db->watch_fd); NULL if the back end
      * needs no notice. */
     void (*guard)(struct bt_db *db);

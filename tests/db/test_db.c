@@ -3,6 +3,7 @@
  * BENTO_TEST_ENGINE (registered once per engine). Expected JSON is one literal for both
  * engines: the same SQL must give byte-identical JSON on SQLite and PostgreSQL.
  * Every test opens its own fresh database (bt_test_db_url_new); nothing depends on order.
+ * Reads in one round trip (bt_db_query_batch) are tested on both engines too.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1003,6 +1004,97 @@ static void test_statement_cache(void **state)
     bt_dbpool_put(f->pool, db);
 }
 
+/* Several reads in one call (one round trip on PostgreSQL): each one's rows, in order, with
+ * statements new and cached, every argument type; the connection is as usable after it. */
+static void test_query_batch(void **state)
+{
+    struct fix *f = *state;
+    struct bt_db *db = get(f);
+    struct bt_val a1[] = {bt_i64(2)}, a2[] = {bt_text("b"), bt_bool(true)};
+    struct bt_val a3[] = {bt_f64(1.5), bt_text(NULL)};
+    struct bt_db_read r[3];
+    struct bt_err err;
+
+    script(db, "CREATE TABLE t (a BIGINT, b TEXT, c BOOLEAN)");
+    EXEC(db, "INSERT INTO t (a, b, c) VALUES (1, 'a', FALSE), (2, 'b', TRUE), (3, 'b', TRUE)",
+         BT_NOARGS);
+    for (int round = 0; round < 2; round++) { /* prepared in the first, cached in the second */
+        r[0] = (struct bt_db_read){.sql = "SELECT b FROM t WHERE a = $1", .args = a1, .nargs = 1};
+        r[1] = (struct bt_db_read){
+            .sql = "SELECT a FROM t WHERE b = $1 AND c = $2 ORDER BY a", .args = a2, .nargs = 2};
+        r[2] = (struct bt_db_read){.sql = "SELECT CAST($1 AS DOUBLE PRECISION) * 2 AS x,"
+                                          " CAST($2 AS TEXT) AS y",
+                                   .args = a3,
+                                   .nargs = 2};
+        bt_err_clear(&err);
+        assert_int_equal(bt_db_query_batch(db, f->a, r, 3, &err), BT_OK);
+        assert_int_equal(r[0].rows->nrows, 1);
+        assert_string_equal(bt_rows_text(r[0].rows, 0, 0), "b");
+        assert_int_equal(r[1].rows->nrows, 2);
+        assert_int_equal(bt_rows_i64(r[1].rows, 0, 0, 0), 2);
+        assert_int_equal(bt_rows_i64(r[1].rows, 1, 0, 0), 3);
+        assert_true(bt_rows_f64(r[2].rows, 0, 0, 0) == 3.0);
+        assert_true(bt_rows_isnull(r[2].rows, 0, 1));
+        /* the connection goes on as before */
+        assert_int_equal(qi64(db, "SELECT COUNT(*) FROM t", BT_NOARGS), 3);
+    }
+    /* one read is a batch too, and inside a transaction it sees the transaction's rows */
+    assert_int_equal(bt_db_begin(db, &err), BT_OK);
+    EXEC(db, "INSERT INTO t (a, b, c) VALUES (9, 'z', FALSE)", BT_NOARGS);
+    r[0] = (struct bt_db_read){.sql = "SELECT b FROM t WHERE a = $1", .args = BT_ARGS(bt_i64(9))};
+    assert_int_equal(bt_db_query_batch(db, f->a, r, 1, &err), BT_OK);
+    assert_string_equal(bt_rows_text(r[0].rows, 0, 0), "z");
+    bt_db_rollback(db);
+    /* none, or more than BT_DB_BATCH_MAX: a bug in the caller */
+    {
+        struct bt_db_read many[BT_DB_BATCH_MAX + 1];
+        for (size_t i = 0; i <= BT_DB_BATCH_MAX; i++)
+            many[i] = (struct bt_db_read){.sql = "SELECT 1"};
+        assert_int_equal(bt_db_query_batch(db, f->a, many, 0, &err), BT_EINTERNAL);
+        assert_int_equal(bt_db_query_batch(db, f->a, many, BT_DB_BATCH_MAX + 1, &err),
+                         BT_EINTERNAL);
+        assert_int_equal(bt_db_query_batch(db, f->a, many, BT_DB_BATCH_MAX, &err), BT_OK);
+        assert_int_equal(bt_rows_i64(many[BT_DB_BATCH_MAX - 1].rows, 0, 0, 0), 1);
+    }
+    bt_dbpool_put(f->pool, db);
+}
+
+/* A read of a batch that fails - when prepared, or only when run - fails the call with its
+ * error and no read keeps rows; in a transaction, the transaction has failed. */
+static void test_query_batch_failure(void **state)
+{
+    struct fix *f = *state;
+    struct bt_db *db = get(f);
+    struct bt_val min[] = {bt_i64(INT64_MIN)}, one[] = {bt_i64(1)};
+    struct bt_db_read r[3];
+    struct bt_err err;
+    int64_t n;
+
+    script(db, "CREATE TABLE t (a BIGINT)");
+    EXEC(db, "INSERT INTO t (a) VALUES (1)", BT_NOARGS);
+    for (int how = 0; how < 2; how++) {
+        r[0] = (struct bt_db_read){.sql = "SELECT a FROM t WHERE a = $1", .args = one, .nargs = 1};
+        /* no such table (fails to prepare), or an overflow (fails as it runs, both engines) */
+        r[1] = how == 0 ? (struct bt_db_read){.sql = "SELECT a FROM no_such_table"}
+                        : (struct bt_db_read){
+                              .sql = "SELECT abs(CAST($1 AS BIGINT))", .args = min, .nargs = 1};
+        r[2] = (struct bt_db_read){.sql = "SELECT a FROM t", .args = NULL, .nargs = 0};
+        bt_err_clear(&err);
+        assert_int_equal(bt_db_query_batch(db, f->a, r, 3, &err), BT_EDB);
+        assert_true(strlen(err.msg) > 0);
+        for (size_t i = 0; i < 3; i++)
+            assert_null(r[i].rows);
+        assert_int_equal(qi64(db, "SELECT COUNT(*) FROM t", BT_NOARGS), 1);
+    }
+    assert_int_equal(bt_db_begin(db, &err), BT_OK);
+    assert_int_equal(bt_db_query_batch(db, f->a, r, 3, &err), BT_EDB);
+    assert_int_equal(bt_db_query_i64(db, &n, "SELECT COUNT(*) FROM t", BT_NOARGS, &err), BT_EDB);
+    assert_int_equal(bt_db_query_batch(db, f->a, r, 1, &err), BT_EDB);
+    bt_db_rollback(db);
+    assert_int_equal(bt_db_query_batch(db, f->a, r, 1, &err), BT_OK);
+    bt_dbpool_put(f->pool, db);
+}
+
 /* PostgreSQL's statement cache: a statement the server forgot (DISCARD ALL, as a pooler in
  * transaction mode does) is prepared again at once; one whose columns changed inside a
  * transaction fails that transaction only, and the next use prepares it again */
@@ -1029,6 +1121,32 @@ static void test_pg_statement_cache_stale(void **state)
     bt_db_rollback(db);
     script(db, "ALTER TABLE t ADD COLUMN c TEXT");
     assert_string_equal(qjson(f, db, "SELECT * FROM t", BT_NOARGS), "[{\"a\":7,\"c\":null}]");
+
+    /* the same in a batch: forgotten statements are prepared again at once outside a
+     * transaction; changed columns inside one fail it, and the next use prepares again */
+    {
+        struct bt_val seven[] = {bt_i64(7)};
+        struct bt_db_read r[2] = {
+            {.sql = "SELECT a FROM t WHERE a = $1", .args = seven, .nargs = 1},
+            {.sql = "SELECT * FROM t"},
+        };
+        script(db, "DISCARD ALL");
+        assert_int_equal(bt_db_query_batch(db, f->a, r, 2, &err), BT_OK);
+        assert_int_equal(bt_rows_i64(r[0].rows, 0, 0, 0), 7);
+        assert_int_equal(r[1].rows->ncols, 2);
+        assert_int_equal(bt_db_begin(db, &err), BT_OK);
+        script(db, "ALTER TABLE t ADD COLUMN d TEXT");
+        assert_int_equal(bt_db_query_batch(db, f->a, r, 2, &err), BT_EDB);
+        assert_null(r[0].rows);
+        /* the ROLLBACK cached before DISCARD ALL is stale too: still the transaction ends
+         * and the connection stays */
+        bt_db_rollback(db);
+        assert_false(bt_db_in_tx(db));
+        script(db, "ALTER TABLE t ADD COLUMN e TEXT");
+        assert_int_equal(bt_db_query_batch(db, f->a, r, 2, &err), BT_OK);
+        assert_int_equal(r[1].rows->ncols, 3);
+        assert_string_equal(r[1].rows->names[2], "e");
+    }
     bt_dbpool_put(f->pool, db);
 }
 
@@ -1065,6 +1183,51 @@ static void test_pg_reconnect(void **state)
     assert_true(qi64(db, "SELECT pg_backend_pid()", BT_NOARGS) != pid2);
     bt_dbpool_put(f->pool, db);
     bt_dbpool_put(f->pool, killer);
+}
+
+static char *qtext(struct fix *f, struct bt_db *db, const char *sql)
+{
+    struct bt_rows *rows;
+    struct bt_err err;
+
+    if (bt_db_query(db, f->a, &rows, sql, BT_NOARGS, &err) != BT_OK)
+        fail_msg("%s: %s", sql, err.msg);
+    return (char *)bt_rows_text(rows, 0, 0);
+}
+
+/* Each PostgreSQL connection runs in UTC without parallel workers or JIT, unless the URL's
+ * options name a value of their own (docs/DATABASE.md, "Connection settings"). */
+static void test_pg_session_settings(void **state)
+{
+    struct fix *f = *state;
+    struct bt_dbpool *pool;
+    struct bt_db *db;
+    struct bt_err err;
+    char *url;
+
+    if (!is_pg())
+        skip();
+    db = get(f);
+    assert_string_equal(qtext(f, db, "SELECT current_setting('TimeZone')"), "UTC");
+    assert_string_equal(qtext(f, db, "SELECT current_setting('jit')"), "off");
+    assert_string_equal(qtext(f, db, "SELECT current_setting('max_parallel_workers_per_gather')"),
+                        "0");
+    bt_dbpool_put(f->pool, db);
+
+    /* the test URL already carries options (search_path): one more -c there wins */
+    assert_non_null(strstr(f->url, "options="));
+    assert_true(asprintf(&url, "%s%%20-cjit%%3Don", f->url) > 0);
+    if (bt_dbpool_open(url, 1, &pool, &err) != BT_OK)
+        fail_msg("pool: %s", err.msg);
+    db = bt_dbpool_get(pool, 5000, &err);
+    assert_non_null(db);
+    assert_string_equal(qtext(f, db, "SELECT current_setting('jit')"), "on");
+    assert_string_equal(qtext(f, db, "SELECT current_setting('max_parallel_workers_per_gather')"),
+                        "0");
+    assert_string_equal(qtext(f, db, "SELECT current_setting('TimeZone')"), "UTC");
+    bt_dbpool_put(pool, db);
+    bt_dbpool_free(pool);
+    free(url);
 }
 
 /* bt_db_like_contains: %, _ and \ in a search are literal with ESCAPE '\' on both engines */
@@ -1120,8 +1283,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pool_waiter_wakes, setup2, teardown),
         cmocka_unit_test_setup_teardown(test_pool_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_batch_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_statement_cache_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_session_settings, setup, teardown),
         cmocka_unit_test(test_bad_url),
         cmocka_unit_test(test_sqlite_urls),
     };

@@ -107,6 +107,31 @@ static void test_deadline_stops_statement(void **state)
     bt_dbpool_put(f->pool, db);
 }
 
+/* Reads in one round trip (bt_db_query_batch) are held to the deadline too: a batch whose
+ * second read would run on is stopped, no read keeps rows, and the connection works after. */
+static void test_deadline_stops_batch(void **state)
+{
+    struct fix *f = *state;
+    struct bt_db *db = get(f);
+    struct bt_db_read r[2] = {{.sql = "SELECT 1"}, {.sql = long_sql()}};
+    struct bt_err err;
+    uint64_t t0 = bt_mono_ns();
+
+    bt_db_guard(db, 200, -1);
+    bt_err_clear(&err);
+    assert_int_equal(bt_db_query_batch(db, f->a, r, 2, &err), BT_EUNAVAILABLE);
+    assert_true(bt_mono_ns() - t0 < MARGIN_NS);
+    assert_int_equal(bt_db_stopped(db), BT_DB_STOP_DEADLINE);
+    assert_non_null(strstr(err.msg, "deadline"));
+    assert_null(r[0].rows);
+    assert_null(r[1].rows);
+    select_one_ok(f, db);
+    r[1].sql = "SELECT 2";
+    assert_int_equal(bt_db_query_batch(db, f->a, r, 2, &err), BT_OK);
+    assert_int_equal(bt_rows_i64(r[1].rows, 0, 0, 0), 2);
+    bt_dbpool_put(f->pool, db);
+}
+
 static void test_deadline_inside_transaction(void **state)
 {
     struct fix *f = *state;
@@ -268,6 +293,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_deadline_stops_statement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_stops_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_inside_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_stops_lock_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_gone_stops_statement, setup, teardown),

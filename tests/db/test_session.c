@@ -2,9 +2,9 @@
  * test_session.c - the session store (include/bento/session.h) on the engine named by
  * BENTO_TEST_ENGINE (registered once per engine): opening, rotation, re-use revoking the
  * family, expiry, the app's check, revocation of one session / by token / of a user except
- * one, liveness, transactions, housekeeping, refusal of bad table names, and concurrent
- * exchanges of one token. Every test opens its own fresh database with the documented
- * layout; nothing depends on order.
+ * one, liveness (alone and with the app's user row), transactions, housekeeping, refusal of
+ * bad table and column names, and concurrent exchanges of one token. Every test opens its
+ * own fresh database with the documented layout; nothing depends on order.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -37,7 +37,15 @@ static const char layout_sql[] =
     " rotated_at TEXT);"
     "CREATE INDEX app_refresh_tokens_session ON app_refresh_tokens (session_id);"
     "CREATE INDEX app_refresh_tokens_user ON app_refresh_tokens (user_id, expires_at);"
-    "INSERT INTO app_users (id) VALUES ('u1'), ('u2')";
+    "INSERT INTO app_users (id) VALUES ('u1'), ('u2');"
+    /* what bt_session_alive_user reads: an app table keyed by the user id (no foreign key,
+     * so a session can outlive its row here), with a column named like a session column */
+    "CREATE TABLE app_profiles ("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT, enabled BOOLEAN NOT NULL);"
+    "INSERT INTO app_profiles (id, name, created_at, enabled)"
+    " VALUES ('u1', 'Una', '2024-01-01T00:00:00.000Z', FALSE)";
+#define PROFILES "app_profiles"
+#define PROFILE_COLUMNS "name, created_at,enabled"
 
 struct fix {
     char *url;
@@ -211,6 +219,63 @@ static void test_store_names(void **state)
     assert_int_equal(bt_session_store_init(&st, longest, TOKENS, TTL_S, &err), BT_EINVAL);
     longest[BT_SESSION_TABLE_MAX] = '\0';
     assert_int_equal(bt_session_store_init(&st, longest, TOKENS, TTL_S, &err), BT_OK);
+}
+
+/* The users table and its columns for bt_session_alive_user: identifiers only, each
+ * refusal naming its argument and leaving the store without users. */
+static void test_store_users_names(void **state)
+{
+    static const char *const bad_tables[] = {
+        "", "App_profiles", "profiles;", "s.x", "1p", "p x", SESSIONS, TOKENS, NULL,
+    };
+    static const char *const bad_columns[] = {
+        "",   "a,",  ",a",  "a,,b", "a ,b", " a",  "a b", "Name",
+        "1a", "u.a", "a;b", "a)--", "*",    "a,*", "a\n", "a, b;DROP TABLE app_users",
+    };
+    struct bt_session_store st, zero = {0};
+    char ident[BT_SESSION_TABLE_MAX + 2], list[BT_SESSION_USER_COLUMNS_MAX + 8];
+    struct bt_err err;
+
+    (void)state;
+    bt_err_clear(&err);
+    assert_int_equal(bt_session_store_users(&zero, PROFILES, "name", &err), BT_EINTERNAL);
+    assert_int_equal(bt_session_store_init(&st, SESSIONS, TOKENS, TTL_S, &err), BT_OK);
+    assert_string_equal(st.alive_user_sql, "");
+    assert_int_equal(bt_session_store_users(&st, PROFILES, PROFILE_COLUMNS, &err), BT_OK);
+    assert_int_equal(st.user_ncols, 3);
+    assert_int_equal(bt_session_store_users(&st, PROFILES, "name", &err), BT_OK);
+    assert_int_equal(st.user_ncols, 1);
+
+    for (size_t i = 0; i < sizeof(bad_tables) / sizeof(bad_tables[0]); i++) {
+        bt_err_clear(&err);
+        assert_int_equal(bt_session_store_users(&st, PROFILES, "name", &err), BT_OK);
+        assert_int_equal(bt_session_store_users(&st, bad_tables[i], "name", &err), BT_EINVAL);
+        assert_string_equal(err.field, "users_table");
+        assert_string_equal(st.alive_user_sql, "");
+        assert_true(st.checked); /* the session calls keep working */
+    }
+    for (size_t i = 0; i < sizeof(bad_columns) / sizeof(bad_columns[0]); i++) {
+        bt_err_clear(&err);
+        assert_int_equal(bt_session_store_users(&st, PROFILES, "name", &err), BT_OK);
+        assert_int_equal(bt_session_store_users(&st, PROFILES, bad_columns[i], &err), BT_EINVAL);
+        assert_string_equal(err.field, "columns");
+        assert_string_equal(st.alive_user_sql, "");
+    }
+    assert_int_equal(bt_session_store_users(&st, PROFILES, NULL, &err), BT_EINVAL);
+
+    /* one identifier of 63 bytes, not 64; a list of at most 255 bytes */
+    memset(ident, 'c', sizeof(ident) - 1);
+    ident[sizeof(ident) - 1] = '\0';
+    assert_int_equal(bt_session_store_users(&st, PROFILES, ident, &err), BT_EINVAL);
+    ident[BT_SESSION_TABLE_MAX] = '\0';
+    assert_int_equal(bt_session_store_users(&st, PROFILES, ident, &err), BT_OK);
+    list[0] = '\0';
+    while (strlen(list) + 4 <= BT_SESSION_USER_COLUMNS_MAX)
+        strcat(list, list[0] ? ", ab" : "abc"); /* 3 + 4k: exactly 255 bytes */
+    assert_int_equal(strlen(list), BT_SESSION_USER_COLUMNS_MAX);
+    assert_int_equal(bt_session_store_users(&st, PROFILES, list, &err), BT_OK);
+    strcat(list, "x");
+    assert_int_equal(bt_session_store_users(&st, PROFILES, list, &err), BT_EINVAL);
 }
 
 /* A store that did not pass init never reaches SQL, whatever its names say. */
@@ -560,6 +625,131 @@ static void test_alive(void **state)
     bt_db_rollback(f->db);
 }
 
+static int alive_user(struct fix *f, const char *sid, const char *user, struct bt_rows **u,
+                      enum bt_session_outcome *outcome, struct bt_err *err)
+{
+    bt_err_clear(err);
+    return bt_session_alive_user(&f->st, f->db, f->a, sid, user, u, NULL, 0, outcome, err);
+}
+
+/* The session and its user's row in one statement: the row's columns, read afresh on each
+ * call, and the refusals of bt_session_alive in its order, then a missing user row. */
+static void test_alive_user(void **state)
+{
+    struct fix *f = *state;
+    struct bt_session_grant g = open_for(f, "u1"), g2 = open_for(f, "u2");
+    enum bt_session_outcome o = BT_SESSION_REUSED;
+    struct bt_rows *u = NULL;
+    struct bt_err err;
+
+    /* a store without its users table: refused before any SQL */
+    assert_int_equal(alive_user(f, g.sid, "u1", &u, &o, &err), BT_EINTERNAL);
+    assert_null(u);
+    assert_int_equal(o, BT_SESSION_UNKNOWN);
+    assert_int_equal(bt_session_store_users(&f->st, PROFILES, PROFILE_COLUMNS, &err), BT_OK);
+
+    assert_int_equal(alive_user(f, g.sid, "u1", &u, &o, &err), BT_OK);
+    assert_int_equal(o, BT_SESSION_OK);
+    assert_non_null(u);
+    assert_int_equal(u->nrows, 1);
+    assert_int_equal(u->ncols, 3);
+    assert_string_equal(u->names[0], "name");
+    assert_string_equal(u->names[1], "created_at");
+    assert_string_equal(u->names[2], "enabled");
+    assert_string_equal(bt_rows_text(u, 0, 0), "Una");
+    /* the profile's created_at, not the session's of the same name */
+    assert_string_equal(bt_rows_text(u, 0, 1), "2024-01-01T00:00:00.000Z");
+    assert_int_equal(u->kinds[2], BT_COL_BOOL);
+    assert_false(bt_rows_bool(u, 0, 2, true));
+    exec(f, "UPDATE app_profiles SET enabled = TRUE WHERE id = 'u1'", BT_NOARGS);
+    assert_int_equal(alive_user(f, g.sid, "u1", &u, NULL, &err), BT_OK);
+    assert_true(bt_rows_bool(u, 0, 2, false));
+
+    /* bt_session_alive's refusals */
+    assert_int_equal(alive_user(f, g.sid, "u2", &u, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_UNKNOWN);
+    assert_string_equal(err.app_code, "INVALID_CREDENTIALS");
+    assert_null(u);
+    assert_int_equal(alive_user(f, "00000000-0000-4000-8000-000000000000", "u1", &u, &o, &err),
+                     BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_UNKNOWN);
+    assert_int_equal(alive_user(f, NULL, "u1", &u, &o, &err), BT_EAUTH);
+    assert_int_equal(alive_user(f, g.sid, NULL, &u, &o, &err), BT_EAUTH);
+    assert_int_equal(alive_user(f, "", "", &u, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_UNKNOWN);
+
+    /* u2 has a live session but no row in the users table */
+    assert_true(alive(f, g2.sid, "u2", NULL));
+    assert_int_equal(alive_user(f, g2.sid, "u2", &u, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_UNKNOWN);
+    assert_null(u);
+
+    /* revoked comes before a missing user, as bt_session_alive sees it first */
+    assert_int_equal(bt_session_revoke(&f->st, f->db, f->a, g2.sid, "test", NULL, &err), BT_OK);
+    assert_int_equal(alive_user(f, g2.sid, "u2", &u, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_REVOKED);
+    assert_string_equal(err.app_code, "INVALID_CREDENTIALS");
+    /* inside a transaction too, where a revocation shows at once */
+    assert_int_equal(bt_db_begin(f->db, &err), BT_OK);
+    assert_int_equal(alive_user(f, g.sid, "u1", &u, &o, &err), BT_OK);
+    assert_int_equal(bt_session_revoke(&f->st, f->db, f->a, g.sid, "test", NULL, &err), BT_OK);
+    assert_int_equal(alive_user(f, g.sid, "u1", &u, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_REVOKED);
+    assert_null(u);
+    bt_db_rollback(f->db);
+    assert_int_equal(alive_user(f, g.sid, "u1", &u, &o, &err), BT_OK);
+}
+
+/* Reads that go with the check (one round trip on PostgreSQL): their rows on BT_OK, none on
+ * a refusal; at most BT_DB_BATCH_MAX - 1 of them. */
+static void test_alive_user_ahead(void **state)
+{
+    struct fix *f = *state;
+    struct bt_session_grant g = open_for(f, "u1");
+    struct bt_val who = bt_text("u1");
+    struct bt_db_read ahead[BT_DB_BATCH_MAX];
+    enum bt_session_outcome o;
+    struct bt_rows *u;
+    struct bt_err err;
+
+    assert_int_equal(bt_session_store_users(&f->st, PROFILES, PROFILE_COLUMNS, &err), BT_OK);
+    for (size_t i = 0; i < BT_DB_BATCH_MAX; i++)
+        ahead[i] = (struct bt_db_read){
+            .sql = "SELECT name FROM app_profiles WHERE id = $1", .args = &who, .nargs = 1};
+    bt_err_clear(&err);
+    assert_int_equal(
+        bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead, 2, &o, &err), BT_OK);
+    assert_string_equal(bt_rows_text(u, 0, 0), "Una");
+    for (size_t i = 0; i < 2; i++) {
+        assert_non_null(ahead[i].rows);
+        assert_string_equal(bt_rows_text(ahead[i].rows, 0, 0), "Una");
+    }
+    /* the most there is room for beside the check */
+    assert_int_equal(bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead,
+                                           BT_DB_BATCH_MAX - 1, &o, &err),
+                     BT_OK);
+    assert_int_equal(bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead,
+                                           BT_DB_BATCH_MAX, &o, &err),
+                     BT_EINTERNAL);
+    assert_null(ahead[0].rows);
+    /* refused: the reads ran, their rows are not handed out */
+    assert_int_equal(
+        bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u2", &u, ahead, 1, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_UNKNOWN);
+    assert_null(ahead[0].rows);
+    assert_int_equal(bt_session_revoke(&f->st, f->db, f->a, g.sid, "test", NULL, &err), BT_OK);
+    assert_int_equal(
+        bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead, 1, &o, &err), BT_EAUTH);
+    assert_int_equal(o, BT_SESSION_REVOKED);
+    assert_null(ahead[0].rows);
+    assert_null(u);
+    /* a read that fails fails the call */
+    ahead[0].sql = "SELECT name FROM no_such_table WHERE id = $1";
+    assert_int_equal(
+        bt_session_alive_user(&f->st, f->db, f->a, g.sid, "u1", &u, ahead, 1, &o, &err), BT_EDB);
+    assert_null(u);
+}
+
 static void test_revoke_one(void **state)
 {
     struct fix *f = *state;
@@ -764,6 +954,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_names),
+        cmocka_unit_test(test_store_users_names),
         cmocka_unit_test_setup_teardown(test_store_unchecked_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_transactions, setup, teardown),
@@ -775,6 +966,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refresh_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_in_transaction_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alive_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alive_user_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_by_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_user_except_one, setup, teardown),

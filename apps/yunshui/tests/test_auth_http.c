@@ -686,6 +686,60 @@ static void test_role_change_applies_at_once(void **state)
     bt_test_resp_release(&r);
 }
 
+/* An account disabled while its session stays alive (an operator's UPDATE; the API revokes
+ * the sessions as it disables) is refused on the very next request and let in again once
+ * enabled: the bearer check reads the account with the session on every request. */
+static void test_bearer_refuses_disabled_account(void **state)
+{
+    struct fixture *f = *state;
+    struct bt_test_resp r = {0};
+    char *admin = ys_admin(f->t);
+    char *user = ys_make_user(f->t, admin, "dora", "USER");
+    char *id;
+
+    get_me(f->t, user, &r);
+    assert_ok(&r, 200);
+    id = strdup(bt_json_str(r.json, "/data/id"));
+    db_exec(f->t, "UPDATE yunshui_users SET is_active = FALSE WHERE id = $1", BT_ARGS(bt_text(id)));
+    get_me(f->t, user, &r);
+    assert_err(&r, 401, "INVALID_CREDENTIALS", "帳號已停用");
+    bt_test_request(f->t, "GET", "/v1/materials", ys_auth(user), NULL, &r);
+    assert_err(&r, 401, "INVALID_CREDENTIALS", "帳號已停用");
+    db_exec(f->t, "UPDATE yunshui_users SET is_active = TRUE WHERE id = $1", BT_ARGS(bt_text(id)));
+    get_me(f->t, user, &r);
+    assert_ok(&r, 200);
+    free(id);
+    free(user);
+    free(admin);
+    bt_test_resp_release(&r);
+}
+
+/* The bearer check's words: a revoked session is told to log in again, an unknown one that
+ * the token is invalid. */
+static void test_bearer_revoked_and_unknown_session_words(void **state)
+{
+    struct fixture *f = *state;
+    struct bt_test_resp r = {0};
+    char *tok = ys_admin(f->t);
+    json_t *c = claims_of(tok);
+    char claims[256], *t;
+
+    bt_test_request(f->t, "POST", "/v1/auth/logout", ys_auth(tok), NULL, &r);
+    assert_ok(&r, 200);
+    get_me(f->t, tok, &r);
+    assert_err(&r, 401, "INVALID_CREDENTIALS", "登入狀態已失效，請重新登入");
+    snprintf(claims, sizeof(claims),
+             "{\"sub\":\"%s\",\"exp\":%lld,\"sid\":\"00000000-0000-4000-8000-000000000000\"}",
+             bt_json_str(c, "/sub"), (long long)(bt_now_unix() + 3600));
+    t = sign(SECRET, claims);
+    get_me(f->t, t, &r);
+    assert_err(&r, 401, "INVALID_CREDENTIALS", "Token 無效");
+    free(t);
+    json_decref(c);
+    free(tok);
+    bt_test_resp_release(&r);
+}
+
 /* ---- password change ---- */
 
 static void test_password_change(void **state)
@@ -774,6 +828,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logout_with_refresh_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_expired_vs_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_change_applies_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bearer_refuses_disabled_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bearer_revoked_and_unknown_session_words, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_password_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets_stored_hashed, setup, teardown),
     };

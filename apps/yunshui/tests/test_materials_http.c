@@ -677,6 +677,34 @@ static void test_user_reads_only(void **state)
     bt_test_resp_release(&r);
 }
 
+/* GET /materials/:id reads the material together with the bearer check (one round trip on
+ * PostgreSQL): the check still decides - a logged-out session gets 401, not the material -
+ * and each GET reads the row as it is now. */
+static void test_get_read_with_the_bearer_check(void **state)
+{
+    struct fixture *f = *state;
+    struct bt_test_resp r = {0};
+    char *id = create(f, "{\"name\":\"鋼管\",\"stock\":3}");
+    char *user = make_reader(f);
+
+    req(f, user, "GET", NULL, &r, "/v1/materials/%s", id);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(bt_json_int(r.json, "/data/stock", -1), 3);
+    req(f, f->admin, "PUT", "{\"stock\":4}", &r, "/v1/materials/%s", id);
+    assert_int_equal(r.status, 200);
+    req(f, user, "GET", NULL, &r, "/v1/materials/%s", id);
+    assert_int_equal(bt_json_int(r.json, "/data/stock", -1), 4);
+
+    req(f, user, "POST", NULL, &r, "/v1/auth/logout");
+    assert_int_equal(r.status, 200);
+    req(f, user, "GET", NULL, &r, "/v1/materials/%s", id);
+    assert_error(&r, 401, "INVALID_CREDENTIALS", "登入狀態已失效，請重新登入");
+    assert_null(strstr(r.body, "鋼管"));
+    free(user);
+    free(id);
+    bt_test_resp_release(&r);
+}
+
 /* ---- list ---- */
 
 /* spec 002 GET /materials: pagination {page, limit, total, totalPages, hasNext, hasPrev} */
@@ -1207,6 +1235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_refused_by_foreign_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_reads_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_read_with_the_bearer_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
