@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,10 @@ struct pending {
 /* The slow lane (see "the slow lane" below): requests of BT_R_SLOW routes wait here, their
  * connections suspended, for one of the lane's own threads. */
 struct conn;
+struct listener;
 struct lane {
+    struct listener *l;
+    bool reads; /* GET and HEAD requests (SCHED_IDLE threads), else the other methods */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct conn *head, *tail; /* waiting, oldest first */
@@ -112,7 +116,7 @@ struct listener {
     _Atomic uint32_t wgen;
     struct hup *hups; /* watched connections whose client has closed (gate thread only) */
     size_t nhups, caphups;
-    struct lane lane;
+    struct lane lane[2]; /* the slow lane: reads, writes */
 };
 
 struct bt_server {
@@ -457,8 +461,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
  * then queued for the listener's lane threads (BENTO_SLOW_THREADS) while their connection is
  * suspended; libmicrohttpd's threads go on serving everything else. A lane thread runs the
  * whole pipeline and resumes the connection; libmicrohttpd then calls on_request once more
- * and the answer is sent from its own thread. Lane threads run at a lower priority (nice
- * LANE_NICE), so a fast request that needs the CPU gets it first.
+ * and the answer is sent from its own thread. Lane threads yield the CPU to fast requests:
+ * reads (GET, HEAD) run under SCHED_IDLE, which any other thread preempts at once when it
+ * wakes (nice alone did not: the scheduler let a list query finish its time slice first, a
+ * few milliseconds for every fast request behind it); writes run at nice LANE_NICE, because a
+ * thread that may hold the database's write lock must not be starved by the requests that
+ * wait for that lock. Each kind has its own queue and BENTO_SLOW_THREADS threads.
  *   - A request whose client has closed its connection (FIN or reset) by the time a lane
  *     thread takes it is dropped unanswered, as nginx does (its 499): nobody is left to read
  *     the answer. Its statements are guarded the same way while it runs (bt_db_guard).
@@ -471,7 +479,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 
 static bool lane_push(struct listener *l, struct MHD_Connection *c, struct conn *cs)
 {
-    struct lane *ln = &l->lane;
+    struct lane *ln = &l->lane[cs->rq->method == BT_GET || cs->rq->method == BT_HEAD ? 0 : 1];
 
     pthread_mutex_lock(&ln->mu);
     if (ln->queued >= ln->cap || ln->stopping) {
@@ -514,10 +522,16 @@ static void lane_refuse(struct listener *l, struct bt_req *rq, struct bt_res *rs
 
 static void *lane_run(void *arg)
 {
-    struct listener *l = arg;
-    struct lane *ln = &l->lane;
+    struct lane *ln = arg;
+    struct listener *l = ln->l;
 
-    setpriority(PRIO_PROCESS, (id_t)gettid(), LANE_NICE); /* not allowed: normal priority */
+    /* lowering one's own priority needs no privilege; if refused, normal priority */
+    if (ln->reads) {
+        struct sched_param sp = {0};
+        pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    } else {
+        setpriority(PRIO_PROCESS, (id_t)gettid(), LANE_NICE);
+    }
     for (;;) {
         struct conn *cs;
         pthread_mutex_lock(&ln->mu);
@@ -553,39 +567,44 @@ static void *lane_run(void *arg)
 
 static int lane_start(struct listener *l, struct bt_err *err)
 {
-    struct lane *ln = &l->lane;
     unsigned n = l->srv->config->slow_threads;
 
-    pthread_mutex_init(&ln->mu, NULL);
-    pthread_cond_init(&ln->cv, NULL);
-    ln->cap = l->srv->config->slow_queue;
-    ln->threads = calloc(n, sizeof(*ln->threads));
-    if (!ln->threads)
-        abort();
-    for (; ln->nthreads < n; ln->nthreads++)
-        if (pthread_create(&ln->threads[ln->nthreads], NULL, lane_run, l))
-            return bt_fail(err, BT_EUNAVAILABLE, NULL, "%s: cannot start the slow lane's threads",
-                           l->ctx->app->name);
+    for (size_t k = 0; k < 2; k++) {
+        struct lane *ln = &l->lane[k];
+        ln->l = l;
+        ln->reads = k == 0;
+        pthread_mutex_init(&ln->mu, NULL);
+        pthread_cond_init(&ln->cv, NULL);
+        ln->cap = l->srv->config->slow_queue;
+        ln->threads = calloc(n, sizeof(*ln->threads));
+        if (!ln->threads)
+            abort();
+        for (; ln->nthreads < n; ln->nthreads++)
+            if (pthread_create(&ln->threads[ln->nthreads], NULL, lane_run, ln))
+                return bt_fail(err, BT_EUNAVAILABLE, NULL,
+                               "%s: cannot start the slow lane's threads", l->ctx->app->name);
+    }
     return BT_OK;
 }
 
-/* Run what the lane holds, then end its threads: every suspended connection is resumed. */
+/* Run what the lanes hold, then end their threads: every suspended connection is resumed. */
 static void lane_stop(struct listener *l)
 {
-    struct lane *ln = &l->lane;
-
-    if (!ln->threads)
-        return;
-    pthread_mutex_lock(&ln->mu);
-    ln->stopping = true;
-    pthread_cond_broadcast(&ln->cv);
-    pthread_mutex_unlock(&ln->mu);
-    for (size_t i = 0; i < ln->nthreads; i++)
-        pthread_join(ln->threads[i], NULL);
-    free(ln->threads);
-    ln->threads = NULL;
-    pthread_cond_destroy(&ln->cv);
-    pthread_mutex_destroy(&ln->mu);
+    for (size_t k = 0; k < 2; k++) {
+        struct lane *ln = &l->lane[k];
+        if (!ln->threads)
+            continue;
+        pthread_mutex_lock(&ln->mu);
+        ln->stopping = true;
+        pthread_cond_broadcast(&ln->cv);
+        pthread_mutex_unlock(&ln->mu);
+        for (size_t i = 0; i < ln->nthreads; i++)
+            pthread_join(ln->threads[i], NULL);
+        free(ln->threads);
+        ln->threads = NULL;
+        pthread_cond_destroy(&ln->cv);
+        pthread_mutex_destroy(&ln->mu);
+    }
 }
 
 /* A body must average cfg->body_min_rate bytes per second once the grace period (the header
