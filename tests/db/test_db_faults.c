@@ -28,8 +28,8 @@
 #include "bt_test.h"
 
 struct fix {
-    char *url;
-    struct bt_dbpool *pool;
+    struct bt_test_dbfix db;
+    struct bt_dbpool *pool; /* db.pool */
 };
 
 static bool is_pg(void)
@@ -40,14 +40,11 @@ static bool is_pg(void)
 static int setup(void **state)
 {
     struct fix *f = calloc(1, sizeof(*f));
-    struct bt_err err;
 
     assert_non_null(f);
-    f->url = bt_test_db_url_new();
-    if (bt_dbpool_open(f->url, 2, &f->pool, &err) != BT_OK) {
-        fprintf(stderr, "pool: %s\n", err.msg);
+    if (bt_test_dbfix_open(&f->db, 2))
         return -1;
-    }
+    f->pool = f->db.pool;
     *state = f;
     return 0;
 }
@@ -56,8 +53,7 @@ static int teardown(void **state)
 {
     struct fix *f = *state;
 
-    bt_dbpool_free(f->pool);
-    bt_test_db_url_release(f->url);
+    bt_test_dbfix_close(&f->db);
     free(f);
     return 0;
 }
@@ -380,7 +376,7 @@ static void test_sqlite_read_only(void **state)
     bt_dbpool_put(f->pool, db);
 
     atomic_store(&fault_readonly, true);
-    assert_int_equal(bt_dbpool_open(f->url, 1, &ro, &err), BT_OK); /* reads still work */
+    assert_int_equal(bt_dbpool_open(f->db.url, 1, &ro, &err), BT_OK); /* reads still work */
     db = get(ro);
     assert_int_equal(count(db), 1);
     assert_int_equal(insert(db, 2, &err), BT_EUNAVAILABLE);
@@ -410,7 +406,7 @@ static void test_sqlite_cannot_open(void **state)
     if (is_pg())
         skip();
     atomic_store(&fault_open, SQLITE_CANTOPEN);
-    assert_int_equal(bt_dbpool_open(f->url, 1, &pool, &err), BT_EUNAVAILABLE);
+    assert_int_equal(bt_dbpool_open(f->db.url, 1, &pool, &err), BT_EUNAVAILABLE);
     assert_null(pool);
     atomic_store(&fault_open, 0);
 
@@ -475,7 +471,7 @@ static void test_pg_refused(void **state)
     if (!is_pg())
         skip();
     port = refusing_port(&fd);
-    url = url_via(f->url, port);
+    url = url_via(f->db.url, port);
     t0 = now_ms();
     assert_int_equal(bt_dbpool_open(url, 2, &pool, &err), BT_EUNAVAILABLE);
     assert_null(pool);
@@ -644,7 +640,7 @@ static void test_pg_silent_server(void **state)
     if (!is_pg())
         skip();
     x = proxy_start(getenv("BENTO_TEST_PG_DSN"));
-    url = url_via(f->url, x->port);
+    url = url_via(f->db.url, x->port);
     assert_int_equal(bt_dbpool_open(url, 1, &pool, &err), BT_OK);
     db = get(pool);
     script(db, "CREATE TABLE t (v BIGINT NOT NULL)");

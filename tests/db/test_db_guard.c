@@ -18,8 +18,8 @@
 #define MARGIN_NS (10ull * 1000000000ull)
 
 struct fix {
-    char *url;
-    struct bt_dbpool *pool;
+    struct bt_test_dbfix db;
+    struct bt_dbpool *pool; /* db.pool */
     struct bt_arena *a;
 };
 
@@ -31,15 +31,12 @@ static bool is_pg(void)
 static int setup(void **state)
 {
     struct fix *f = calloc(1, sizeof(*f));
-    struct bt_err err;
 
     assert_non_null(f);
-    f->url = bt_test_db_url_new();
-    f->a = bt_arena_new();
-    if (bt_dbpool_open(f->url, 4, &f->pool, &err) != BT_OK) {
-        fprintf(stderr, "pool: %s\n", err.msg);
+    if (bt_test_dbfix_open(&f->db, 4))
         return -1;
-    }
+    f->pool = f->db.pool;
+    f->a = bt_arena_new();
     *state = f;
     return 0;
 }
@@ -48,9 +45,8 @@ static int teardown(void **state)
 {
     struct fix *f = *state;
 
-    bt_dbpool_free(f->pool);
+    bt_test_dbfix_close(&f->db);
     bt_arena_free(f->a);
-    free(f->url);
     free(f);
     return 0;
 }

@@ -156,6 +156,24 @@ char *bt_test_db_url_new(void)
     return url;
 }
 
+int bt_test_dbfix_open(struct bt_test_dbfix *f, unsigned size)
+{
+    struct bt_err err;
+
+    f->url = bt_test_db_url_new();
+    if (bt_dbpool_open(f->url, size, &f->pool, &err) != BT_OK) {
+        fprintf(stderr, "pool: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+void bt_test_dbfix_close(struct bt_test_dbfix *f)
+{
+    bt_dbpool_free(f->pool);
+    bt_test_db_url_release(f->url);
+}
+
 void bt_test_db_url_release(char *url)
 {
     if (!url)

@@ -49,6 +49,16 @@ const char *bt_test_engine(void);
 char *bt_test_db_url_new(void);
 void bt_test_db_url_release(char *url);
 
+/** A database-tier fixture: a fresh database (bt_test_db_url_new) and a pool of size
+ *  connections on it. Returns 0, or -1 (the reason on stderr) for a cmocka setup to return. */
+struct bt_test_dbfix {
+    char *url;
+    struct bt_dbpool *pool;
+};
+int bt_test_dbfix_open(struct bt_test_dbfix *f, unsigned size);
+/** Close the pool and drop the database. */
+void bt_test_dbfix_close(struct bt_test_dbfix *f);
+
 /* ---- handler tier ---- */
 struct bt_test_app;
 

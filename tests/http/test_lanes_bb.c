@@ -145,6 +145,18 @@ static struct bt_test_proc *start(const char *const *env)
     return bt_test_proc_start("vendorchat", NULL, env);
 }
 
+/* Hold the lock, put one request on the only lane thread (stuck on the lock) and a second
+ * in the lane's queue: their connections are returned open. */
+static void fill_lane(struct bt_test_proc *p, struct blocker *b, const char *q1, const char *q2,
+                      int *first, int *second)
+{
+    block(p, b);
+    *first = send_import(p, q1);
+    wait_metric(p, RUNNING, 1);
+    *second = send_import(p, q2);
+    wait_metric(p, QUEUED, 1);
+}
+
 /* ---- tests ---- */
 
 /* One libmicrohttpd thread, and two slow requests stuck on the database: a fast route is
@@ -230,11 +242,7 @@ static void test_client_gone_before_it_ran_dropped(void **state)
     int first, second;
     (void)state;
 
-    block(p, &b);
-    first = send_import(p, "lane first");
-    wait_metric(p, RUNNING, 1);
-    second = send_import(p, "lane dropped");
-    wait_metric(p, QUEUED, 1);
+    fill_lane(p, &b, "lane first", "lane dropped", &first, &second);
     close(second);
     unblock(&b);
 
@@ -257,11 +265,7 @@ static void test_full_lane_answers_503(void **state)
     int first, second;
     (void)state;
 
-    block(p, &b);
-    first = send_import(p, "lane full 1");
-    wait_metric(p, RUNNING, 1);
-    second = send_import(p, "lane full 2");
-    wait_metric(p, QUEUED, 1);
+    fill_lane(p, &b, "lane full 1", "lane full 2", &first, &second);
 
     bt_test_http(p, "vendorchat", "POST", "/api/v1/knowledge/import", NULL, body, strlen(body), &r);
     assert_int_equal(r.status, 503);
@@ -286,11 +290,7 @@ static void test_shutdown_finishes_the_lane(void **state)
     int first, second;
     (void)state;
 
-    block(p, &b);
-    first = send_import(p, "lane stop 1");
-    wait_metric(p, RUNNING, 1);
-    second = send_import(p, "lane stop 2");
-    wait_metric(p, QUEUED, 1);
+    fill_lane(p, &b, "lane stop 1", "lane stop 2", &first, &second);
     bt_test_proc_kill(p, SIGTERM);
     unblock(&b);
 
