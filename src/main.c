@@ -105,7 +105,7 @@ static void usage(FILE *f)
         "  --port-file FILE  write \"service host port mount\" lines once listening\n"
         "                    (BENTO_PORT_FILE)\n"
         "  --threads N       request threads per listener (BENTO_THREADS; default: one per\n"
-        "                    CPU on SQLite, four per CPU on PostgreSQL)\n"
+        "                    CPU on SQLite, two per CPU on PostgreSQL)\n"
         "  --set S.KEY=VAL   a service setting, e.g. vendorchat.llm_url=http://...\n"
         "                    (BENTO_<S>_<KEY>; the settings are listed below)\n"
         "  -h, --help        this help\n"

@@ -31,7 +31,7 @@ struct bt_config {
     const char *default_host; /* BENTO_HOST, --host (default 127.0.0.1) */
 
     unsigned threads;          /* BENTO_THREADS, --threads: handler threads per listener (0 =
-                                * auto: CPUs on SQLite, 4 x CPUs on PostgreSQL) */
+                                * auto: CPUs on SQLite, 2 x CPUs on PostgreSQL) */
     unsigned conn_limit;       /* BENTO_CONN_LIMIT: connections per listener (1024) */
     unsigned per_ip_limit;     /* BENTO_PER_IP_LIMIT: connections per client IP (64) */
     unsigned conn_timeout_s;   /* BENTO_CONN_TIMEOUT: idle seconds before close (30) */

@@ -333,9 +333,13 @@ int bt_config_finish(struct bt_config *c, const char **why)
         /* One request thread per CPU we may run on keeps tail latency low when handlers are
          * CPU-bound (SQLite reads from the page cache); with more threads than cores the
          * scheduler's time slices show up as p99 (docs/PERFORMANCE.md). PostgreSQL handlers
-         * wait on the network, so they get four per CPU. */
+         * wait on the network, so they get two per CPU: enough to overlap a round trip, few
+         * enough that handlers which no longer wait (read caches, one round trip per read,
+         * slow routes on their own lane) do not slice the CPU into a long tail - chat p99 at
+         * 64 connections 13.2 ms with four, 5.9 ms with two, 2.7 ms with one on a core
+         * shared with PostgreSQL (docs/PERFORMANCE.md, "Issue 8"). */
         unsigned cpus = affinity_cpus();
-        c->threads = strncmp(c->db_url, "postgres", 8) ? cpus : 4 * cpus;
+        c->threads = strncmp(c->db_url, "postgres", 8) ? cpus : 2 * cpus;
         if (c->threads > 64)
             c->threads = 64;
     }
